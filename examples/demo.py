@@ -1,0 +1,78 @@
+"""The demo behind `./dev demo`: record an agent live, replay it offline, show what changed.
+
+1. starts the bundled fake LLM server on 127.0.0.1 (a real HTTP server, real OpenAI SDK);
+2. records the agent in examples/demo_agent.py into a YAML cassette;
+3. stops the server and replays the same agent from the cassette (zero requests served);
+4. changes the agent's prompt and shows the mismatch report a reviewer would get.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "examples")]
+
+import openai  # noqa: E402
+from demo_agent import run_agent  # noqa: E402
+
+from tests.fakellm import FakeLLMServer  # noqa: E402
+from trace_ops import CassetteMismatchError, Recorder, Replayer, load_cassette  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", default=str(ROOT / "demo-output"), help="where the cassette is written")
+    args = parser.parse_args()
+    cassette = Path(args.out) / "cassettes" / "research_agent.yaml"
+
+    server = FakeLLMServer().start()
+    client = openai.OpenAI(base_url=server.openai_base_url, api_key="sk-demo-not-a-real-key", max_retries=0)
+    print(f"fake LLM server on {server.url}")
+
+    started = time.perf_counter()
+    with Recorder(save_to=cassette) as rec:
+        live_answer = run_agent(client, rec)
+    record_ms = (time.perf_counter() - started) * 1000
+    trace = rec.trace
+    print(
+        f"\n1. recorded {trace.total_llm_calls} LLM calls, {trace.total_tool_calls} tool calls, "
+        f"{trace.total_tokens} tokens in {record_ms:.1f} ms -> {cassette}"
+    )
+    print("   trajectory: " + " → ".join(trace.trajectory))
+    print(f"   answer: {live_answer!r}")
+
+    served = server.request_count
+    server.stop()
+    started = time.perf_counter()
+    with Replayer(cassette) as rep:
+        replayed_answer = run_agent(client, rep)
+    replay_ms = (time.perf_counter() - started) * 1000
+    print(
+        f"\n2. replayed offline in {replay_ms:.1f} ms: {rep.replayed_count} calls from the cassette, "
+        f"{server.request_count - served} requests to the server"
+    )
+    print(f"   same answer: {replayed_answer == live_answer}")
+    print("   same trajectory: " + str(rep.trace.trajectory == load_cassette(cassette).trajectory))
+
+    print("\n3. the agent changes (another topic); replay refuses to guess:")
+    try:
+        with Replayer(cassette):
+            run_agent(client, None, topic="Lyon")
+    except CassetteMismatchError as exc:
+        print("   " + str(exc).replace("\n", "\n   "))
+    else:
+        print("   unexpected: the changed agent replayed")
+        return 1
+    ok = replayed_answer == live_answer and server.request_count == served
+    print("\ndemo " + ("passed" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Shared fixtures: a fresh fake LLM server on 127.0.0.1 per test, and real SDK clients for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakellm import FakeLLMServer
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLMServer]:
+    server = FakeLLMServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def cassette_path(tmp_path: pytest.TempPathFactory) -> object:
+    return tmp_path / "cassettes" / "run.yaml"  # type: ignore[operator]

@@ -1,0 +1,5 @@
+"""Deterministic fake OpenAI/Anthropic HTTP server for tests and the demo."""
+
+from tests.fakellm.server import FakeLLMServer
+
+__all__ = ["FakeLLMServer"]

@@ -1,0 +1,35 @@
+"""trace_ops: record and replay LLM agent runs at the SDK level, for deterministic regression tests."""
+
+from trace_ops._version import __version__
+from trace_ops.cassette import load_cassette, save_cassette
+from trace_ops.errors import (
+    CassetteError,
+    CassetteMismatchError,
+    CassetteNotFoundError,
+    RecordModeError,
+    TraceOpsError,
+)
+from trace_ops.modes import RecordMode
+from trace_ops.recorder import Recorder
+from trace_ops.replayer import Replayer
+from trace_ops.trace import AgentDecision, ErrorEvent, Event, LLMCall, ToolCall, Trace
+
+__all__ = [
+    "AgentDecision",
+    "CassetteError",
+    "CassetteMismatchError",
+    "CassetteNotFoundError",
+    "ErrorEvent",
+    "Event",
+    "LLMCall",
+    "RecordMode",
+    "RecordModeError",
+    "Recorder",
+    "Replayer",
+    "ToolCall",
+    "Trace",
+    "TraceOpsError",
+    "__version__",
+    "load_cassette",
+    "save_cassette",
+]

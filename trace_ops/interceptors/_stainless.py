@@ -1,0 +1,336 @@
+"""Interception for Stainless-generated SDKs (openai, anthropic): one patch point serves every surface.
+
+Every SDK method, `create`, `parse`, the `stream()` helpers, `with_raw_response`,
+`with_streaming_response`, pagination, reaches the network through the client's
+`request()`, and every answer is turned into SDK objects by `_process_response()`. So:
+
+- `request` is wrapped: it asks the session whether to replay or go live;
+- on replay, the recorded wire answer becomes an in-memory HTTP response, and the SDK's own
+  `_process_response` builds the result: genuine SDK types, streams, raw wrappers, parsed
+  models, exactly as a live call produces them, with no network;
+- while live, `_process_response` is wrapped to capture the wire answer (streams through a
+  tee that records the SSE bytes as the caller consumes them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import sys
+from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
+from typing import Any
+
+import wrapt
+
+from trace_ops.session import CallHandle, begin_llm_call
+
+_capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
+    "trace_ops_capture", default=None
+)
+
+#: Response headers worth keeping (the SDK exposes the request id on results).
+KEPT_RESPONSE_HEADERS = ("x-request-id", "request-id", "retry-after")
+RAW_HEADERS = ("x-stainless-raw-response", "x-stainless-streamed-raw-response")
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe deep copy of a request body (SDK bodies may hold models, tuples, bytes)."""
+
+    def default(obj: Any) -> Any:
+        dump = getattr(obj, "model_dump", None)
+        if callable(dump):
+            return dump(mode="json")
+        if isinstance(obj, (set, frozenset, tuple)):
+            return list(obj)
+        if isinstance(obj, bytes):
+            return f"<{len(obj)} bytes>"
+        iso = getattr(obj, "isoformat", None)
+        if callable(iso):
+            return iso()
+        return str(obj)
+
+    return json.loads(json.dumps(value, default=default))
+
+
+class StainlessInterceptor:
+    """Patches one Stainless SDK package; subclasses name it and say how its paths read."""
+
+    provider: str = ""
+    module_name: str = ""
+    #: SSE markers after which a stream is complete even if the caller closed it early.
+    stream_end_markers: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self._originals: list[tuple[type, str, Any]] = []
+
+    # ------------------------------------------------------------ install
+
+    def version(self) -> str | None:
+        module = sys.modules.get(self.module_name)
+        return getattr(module, "__version__", None) if module is not None else None
+
+    @property
+    def installed(self) -> bool:
+        return bool(self._originals)
+
+    def install(self) -> None:
+        if self._originals or self.module_name not in sys.modules:
+            return
+        base = sys.modules.get(f"{self.module_name}._base_client")
+        if base is None:
+            return
+        http = _http_module(base)
+        sync_client, async_client = base.SyncAPIClient, base.AsyncAPIClient
+        self._patch(sync_client, "request", self._sync_request(base, http))
+        self._patch(async_client, "request", self._async_request(base, http))
+        self._patch(sync_client, "_process_response", self._capture_response(http))
+        self._patch(async_client, "_process_response", self._capture_response(http))
+
+    def _patch(self, cls: type, name: str, wrapper: Any) -> None:
+        original = cls.__dict__[name]
+        self._originals.append((cls, name, original))
+        setattr(cls, name, wrapt.FunctionWrapper(original, wrapper))
+
+    def uninstall(self) -> None:
+        while self._originals:
+            cls, name, original = self._originals.pop()
+            setattr(cls, name, original)
+
+    # ------------------------------------------------------------ describing a call
+
+    def endpoint(self, method: str, path: str) -> str:
+        path = path.split("?", 1)[0].strip("/")
+        if path.startswith("v1/"):
+            path = path[3:]
+        dotted = path.replace("/", ".")
+        return dotted if method.upper() == "POST" else f"{method.upper()} {dotted}"
+
+    def describe(self, options: Any) -> tuple[str, dict[str, Any]]:
+        """(endpoint, request body) of an SDK request, JSON-safe."""
+        body = options.json_data if isinstance(options.json_data, dict) else {}
+        extra = getattr(options, "extra_json", None)
+        if extra:
+            body = {**body, **extra}
+        request = jsonable(body)
+        params = getattr(options, "params", None)
+        if params:
+            request["query"] = jsonable(params)
+        if getattr(options, "files", None):
+            request["files"] = "<multipart upload>"
+        return self.endpoint(str(options.method), str(options.url)), request
+
+    # ------------------------------------------------------------ wrappers
+
+    def _sync_request(self, base: ModuleType, http: ModuleType) -> Any:
+        def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            cast_to, options, stream, stream_cls = _bind(args, kwargs)
+            endpoint, request = self.describe(options)
+            handle = begin_llm_call(self.provider, endpoint, request)
+            if handle is None:
+                return wrapped(*args, **kwargs)
+            if handle.replayed is not None:
+                response = self._replay_response(base, http, instance, options, handle)
+                cast_to = _override_cast_to(instance, cast_to, options)
+                return instance._process_response(
+                    cast_to=cast_to, options=options, response=response, stream=stream, stream_cls=stream_cls
+                )
+            token = _capture.set(handle)
+            try:
+                with handle.live():
+                    return wrapped(*args, **kwargs)
+            except base.APIStatusError as exc:
+                handle.responded(*_status_error_parts(exc))
+                raise
+            except Exception as exc:
+                handle.failed(exc)
+                raise
+            finally:
+                _capture.reset(token)
+
+        return wrapper
+
+    def _async_request(self, base: ModuleType, http: ModuleType) -> Any:
+        def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            async def run() -> Any:
+                cast_to, options, stream, stream_cls = _bind(args, kwargs)
+                endpoint, request = self.describe(options)
+                handle = begin_llm_call(self.provider, endpoint, request)
+                if handle is None:
+                    return await wrapped(*args, **kwargs)
+                if handle.replayed is not None:
+                    response = self._replay_response(base, http, instance, options, handle)
+                    cast_to = _override_cast_to(instance, cast_to, options)
+                    return await instance._process_response(
+                        cast_to=cast_to,
+                        options=options,
+                        response=response,
+                        stream=stream,
+                        stream_cls=stream_cls,
+                    )
+                token = _capture.set(handle)
+                try:
+                    with handle.live():
+                        return await wrapped(*args, **kwargs)
+                except base.APIStatusError as exc:
+                    handle.responded(*_status_error_parts(exc))
+                    raise
+                except Exception as exc:
+                    handle.failed(exc)
+                    raise
+                finally:
+                    _capture.reset(token)
+
+            return run()
+
+        return wrapper
+
+    def _capture_response(self, http: ModuleType) -> Any:
+        sync_tee, async_tee = _tee_classes(http, self.stream_end_markers)
+
+        def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            handle = _capture.get()
+            response = kwargs.get("response")
+            if handle is not None and response is not None and handle.replayed is None:
+                _capture.set(None)
+                headers = _kept_headers(response.headers)
+                if hasattr(response, "_content"):
+                    handle.responded(response.status_code, headers, _body(response))
+                else:
+                    handle.stream_started(response.status_code, headers)
+                    stream = response.stream
+                    tee = async_tee if isinstance(stream, http.AsyncByteStream) else sync_tee
+                    response.stream = tee(stream, handle)
+            return wrapped(*args, **kwargs)
+
+        return wrapper
+
+    # ------------------------------------------------------------ replay
+
+    def _replay_response(
+        self, base: ModuleType, http: ModuleType, client: Any, options: Any, handle: CallHandle
+    ) -> Any:
+        """The recorded answer as an in-memory HTTP response (or the recorded error, raised)."""
+        event = handle.replayed
+        assert event is not None
+        headers = {
+            k: v
+            for k, v in (options.headers or {}).items()
+            if isinstance(v, str) and k.lower() in RAW_HEADERS
+        }
+        try:
+            url = client._prepare_url(options.url)
+        except Exception:
+            url = str(options.url)
+        request = http.Request(options.method, url, headers=headers)
+        if event.error is not None:
+            error_cls = getattr(base, event.error.get("type", ""), None)
+            if not (isinstance(error_cls, type) and issubclass(error_cls, base.APIConnectionError)):
+                error_cls = base.APIConnectionError
+            if error_cls is base.APITimeoutError:
+                raise error_cls(request=request)
+            raise error_cls(message=event.error.get("message") or "Connection error.", request=request)
+        response_headers = dict(event.headers)
+        if event.stream is not None:
+            content = event.stream.encode("utf-8")
+            response_headers.setdefault("content-type", "text/event-stream")
+        elif isinstance(event.response, str):
+            content = event.response.encode("utf-8")
+            response_headers.setdefault("content-type", "text/plain")
+        else:
+            content = json.dumps(event.response).encode("utf-8")
+            response_headers.setdefault("content-type", "application/json")
+        response = http.Response(event.status, headers=response_headers, content=content, request=request)
+        if event.status >= 400:
+            raise client._make_status_error_from_response(response)
+        return response
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _http_module(base: ModuleType) -> ModuleType:
+    """The HTTP library the SDK uses (openai 3.x / anthropic 2.x: httpx2; older: httpx)."""
+    for name in ("httpx2", "httpx"):
+        module = getattr(base, name, None)
+        if isinstance(module, ModuleType):
+            return module
+    raise RuntimeError(f"{base.__name__}: cannot find the SDK's HTTP library")
+
+
+def _bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, bool, Any]:
+    cast_to = args[0] if args else kwargs.get("cast_to")
+    options = args[1] if len(args) > 1 else kwargs.get("options")
+    return cast_to, options, bool(kwargs.get("stream", False)), kwargs.get("stream_cls")
+
+
+def _override_cast_to(client: Any, cast_to: Any, options: Any) -> Any:
+    override = getattr(client, "_maybe_override_cast_to", None)
+    return override(cast_to, options) if callable(override) else cast_to
+
+
+def _kept_headers(headers: Any) -> dict[str, str]:
+    kept = {name: headers[name] for name in KEPT_RESPONSE_HEADERS if name in headers}
+    content_type = headers.get("content-type", "")
+    if content_type and not content_type.startswith(("application/json", "text/event-stream")):
+        kept["content-type"] = content_type
+    return kept
+
+
+def _body(response: Any) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return response.content.decode("utf-8", errors="replace")
+
+
+def _status_error_parts(exc: Any) -> tuple[int, dict[str, str], Any]:
+    response = exc.response
+    with contextlib.suppress(Exception):
+        response.read()
+    return response.status_code, _kept_headers(response.headers), _body(response)
+
+
+def _tee_classes(http: ModuleType, end_markers: tuple[str, ...]) -> tuple[type, type]:
+    """Byte streams that pass the SDK's bytes through while recording them."""
+
+    def finished(handle: CallHandle) -> bool:
+        tail = handle.received_tail()
+        return any(marker in tail for marker in end_markers)
+
+    class SyncTee(http.SyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, inner: Any, handle: CallHandle) -> None:
+            self._inner = inner
+            self._handle = handle
+
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self._inner:
+                self._handle.stream_chunk(chunk)
+                yield chunk
+            self._handle.stream_finished(complete=True)
+
+        def close(self) -> None:
+            try:
+                self._inner.close()
+            finally:
+                self._handle.stream_finished(complete=finished(self._handle))
+
+    class AsyncTee(http.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, inner: Any, handle: CallHandle) -> None:
+            self._inner = inner
+            self._handle = handle
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for chunk in self._inner:
+                self._handle.stream_chunk(chunk)
+                yield chunk
+            self._handle.stream_finished(complete=True)
+
+        async def aclose(self) -> None:
+            try:
+                await self._inner.aclose()
+            finally:
+                self._handle.stream_finished(complete=finished(self._handle))
+
+    return SyncTee, AsyncTee

@@ -1,0 +1,206 @@
+"""Which recorded call answers a live one: request fingerprints, an index, and readable misses.
+
+A request is reduced to the parts that decide the answer (endpoint, model, messages, tools,
+tool_choice, sampling params, response format, stream); volatile parts (`user`,
+`stream_options`, `metadata`, cache keys) are dropped. Identical requests are consumed in
+recorded order, so concurrent calls replay right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from trace_ops.trace import LLMCall
+
+#: Request keys that never affect the answer (or change on every run).
+VOLATILE_KEYS = frozenset(
+    {"user", "stream_options", "metadata", "safety_identifier", "prompt_cache_key", "store", "extra_headers"}
+)
+PROMPT_KEYS = ("system", "instructions", "messages", "input", "prompt")
+TOOL_KEYS = ("tools", "functions")
+TOOL_CHOICE_KEYS = ("tool_choice", "function_call", "parallel_tool_calls")
+FORMAT_KEYS = ("response_format", "text", "output_format")
+
+#: The fields `match_on=` accepts; the default matches on all of them.
+MATCH_FIELDS = (
+    "endpoint",
+    "model",
+    "messages",
+    "tools",
+    "tool_choice",
+    "params",
+    "response_format",
+    "stream",
+)
+_GROUPED = frozenset(PROMPT_KEYS + TOOL_KEYS + TOOL_CHOICE_KEYS + FORMAT_KEYS + ("model", "stream"))
+
+
+def comparable_request(endpoint: str, request: dict[str, Any]) -> dict[str, Any]:
+    """The request as matching sees it: endpoint plus body minus volatile keys."""
+    body = {k: v for k, v in request.items() if k not in VOLATILE_KEYS}
+    body["stream"] = bool(body.get("stream"))
+    return {"endpoint": endpoint, **body}
+
+
+def select_fields(comparable: dict[str, Any], match_on: Sequence[str]) -> dict[str, Any]:
+    """Keep only the parts of a comparable request named by `match_on`."""
+    if tuple(match_on) == MATCH_FIELDS:
+        return comparable
+    out: dict[str, Any] = {}
+    groups = {
+        "messages": PROMPT_KEYS,
+        "tools": TOOL_KEYS,
+        "tool_choice": TOOL_CHOICE_KEYS,
+        "response_format": FORMAT_KEYS,
+        "endpoint": ("endpoint",),
+        "model": ("model",),
+        "stream": ("stream",),
+    }
+    for name in match_on:
+        if name == "params":
+            out.update({k: v for k, v in comparable.items() if k not in _GROUPED and k != "endpoint"})
+        else:
+            out.update({k: comparable[k] for k in groups[name] if k in comparable})
+    return out
+
+
+def validate_match_on(match_on: Iterable[str] | None) -> tuple[str, ...]:
+    if match_on is None:
+        return MATCH_FIELDS
+    fields = tuple(match_on)
+    unknown = [f for f in fields if f not in MATCH_FIELDS]
+    if unknown or not fields:
+        raise ValueError(
+            f"match_on: unknown field(s) {unknown or '(empty)'}; choose from {', '.join(MATCH_FIELDS)}"
+        )
+    return fields
+
+
+def fingerprint(endpoint: str, request: dict[str, Any], match_on: Sequence[str] = MATCH_FIELDS) -> str:
+    """A short stable hash of what decides the answer to a request."""
+    selected = select_fields(comparable_request(endpoint, request), match_on)
+    canonical = json.dumps(selected, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+class MatchIndex:
+    """Recorded llm_calls by fingerprint; `take` consumes them in recorded order (thread-safe)."""
+
+    def __init__(
+        self,
+        calls: Sequence[LLMCall],
+        match_on: Sequence[str] = MATCH_FIELDS,
+        *,
+        sequential: bool = False,
+        allow_repeats: bool = False,
+    ) -> None:
+        self.calls = list(calls)
+        self.match_on = tuple(match_on)
+        self.sequential = sequential
+        self.allow_repeats = allow_repeats
+        self._lock = threading.Lock()
+        self._prints = [fingerprint(c.endpoint, c.request, self.match_on) for c in self.calls]
+        self._queues: dict[str, deque[int]] = {}
+        for position, fp in enumerate(self._prints):
+            self._queues.setdefault(fp, deque()).append(position)
+        self._last: dict[str, int] = {}
+        self._next = 0
+        self.used: set[int] = set()
+
+    def take(self, fp: str) -> LLMCall | None:
+        """The recorded call answering a request with fingerprint `fp`, or None."""
+        with self._lock:
+            if self.sequential:
+                if self._next < len(self.calls) and self._prints[self._next] == fp:
+                    self.used.add(self._next)
+                    self._next += 1
+                    return self.calls[self._next - 1]
+                return None
+            queue = self._queues.get(fp)
+            if queue:
+                position = queue.popleft()
+                self._last[fp] = position
+                self.used.add(position)
+                return self.calls[position]
+            if self.allow_repeats and fp in self._last:
+                return self.calls[self._last[fp]]
+            return None
+
+    @property
+    def unused(self) -> list[int]:
+        return [i for i in range(len(self.calls)) if i not in self.used]
+
+    def expected_next(self) -> int | None:
+        """In sequential mode, the position of the call that should come next."""
+        return self._next if self.sequential and self._next < len(self.calls) else None
+
+    def closest(self, endpoint: str, request: dict[str, Any]) -> tuple[int, list[str]] | None:
+        """The recorded call most like `request` (fewest differing fields), preferring unused ones."""
+        live = select_fields(comparable_request(endpoint, request), self.match_on)
+        if self.sequential and self._next < len(self.calls):
+            candidates = [self._next]
+        else:
+            candidates = self.unused or list(range(len(self.calls)))
+        best: tuple[int, list[str]] | None = None
+        for position in candidates:
+            call = self.calls[position]
+            recorded = select_fields(comparable_request(call.endpoint, call.request), self.match_on)
+            differences = diff_values(live, recorded)
+            if best is None or len(differences) < len(best[1]):
+                best = (position, differences)
+        return best
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = (
+        json.dumps(value, ensure_ascii=False, default=str)
+        if not isinstance(value, str)
+        else json.dumps(value)
+    )
+    return text if len(text) <= limit else text[: limit - 3] + "…" + text[-1]
+
+
+def _text_difference(live: str, recorded: str) -> str:
+    """Show two strings around their first differing character."""
+    start = 0
+    while start < min(len(live), len(recorded)) and live[start] == recorded[start]:
+        start += 1
+    lo = max(0, start - 30)
+    prefix = "…" if lo else ""
+    return f"{prefix}{_short(live[lo:], 70)} != {prefix}{_short(recorded[lo:], 70)}"
+
+
+def diff_values(live: Any, recorded: Any, path: str = "") -> list[str]:
+    """Field-by-field differences, e.g. `messages[2].content: "a" != "b"` (live != recorded)."""
+    if isinstance(live, dict) and isinstance(recorded, dict):
+        out: list[str] = []
+        for key in list(live) + [k for k in recorded if k not in live]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in recorded:
+                out.append(f"{sub}: {_short(live[key])} != <absent>")
+            elif key not in live:
+                out.append(f"{sub}: <absent> != {_short(recorded[key])}")
+            else:
+                out.extend(diff_values(live[key], recorded[key], sub))
+        return out
+    if isinstance(live, list) and isinstance(recorded, list):
+        out = []
+        for i in range(max(len(live), len(recorded))):
+            sub = f"{path}[{i}]"
+            if i >= len(recorded):
+                out.append(f"{sub}: {_short(live[i])} != <absent>")
+            elif i >= len(live):
+                out.append(f"{sub}: <absent> != {_short(recorded[i])}")
+            else:
+                out.extend(diff_values(live[i], recorded[i], sub))
+        return out
+    if live == recorded and type(live) is type(recorded):
+        return []
+    if isinstance(live, str) and isinstance(recorded, str):
+        return [f"{path}: {_text_difference(live, recorded)}"]
+    return [f"{path}: {_short(live)} != {_short(recorded)}"]

@@ -1,0 +1,49 @@
+"""Recorder: run the agent live and capture every LLM call, tool call and decision."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from trace_ops.modes import RecordMode
+from trace_ops.session import BeforeRecord, Session
+
+
+class Recorder(Session):
+    """Record a run. `with Recorder(save_to="cassettes/x.yaml") as rec:` (also `async with`).
+
+    Calls go live and land in `rec.trace`; on exit the trace is saved to `save_to`, also when
+    the block raises (what was recorded is kept, the exception propagates). Without
+    `save_to` the trace stays in memory. Inside another session (e.g. a replaying `cassette`
+    fixture), the outer session answers and this recorder still sees every call.
+    """
+
+    def __init__(
+        self,
+        save_to: str | os.PathLike[str] | None = None,
+        *,
+        record_mode: str | RecordMode = RecordMode.ALL,
+        scrub_patterns: Iterable[str] = (),
+        before_record: BeforeRecord | None = None,
+        match_on: Iterable[str] | None = None,
+        tags: Sequence[str] = (),
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            save_to,
+            record_mode=record_mode,
+            match_on=match_on,
+            scrub_patterns=scrub_patterns,
+            before_record=before_record,
+            tags=tags,
+            metadata=metadata,
+        )
+
+    def __enter__(self) -> Recorder:
+        self.start()
+        return self
+
+    async def __aenter__(self) -> Recorder:
+        self.start()
+        return self

@@ -1,0 +1,385 @@
+"""The session: the one seam between interceptors and record/replay.
+
+Interceptors know an SDK and nothing else. For every call they ask `begin_llm_call`, which
+consults the active sessions (innermost first) and answers with a `CallHandle`: either a
+recorded event to replay, or permission to go live plus the sessions that record the result.
+Recorder and Replayer are thin shells over `Session`.
+
+One LLM call is one event, whichever layers it passes through: while a call is live, the
+layer that owns it is kept in a context variable, and inner layers (LiteLLM over OpenAI,
+LangChain over Anthropic) pass straight through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from trace_ops.cassette import load_cassette, save_cassette
+from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError, TraceOpsError
+from trace_ops.matching import MATCH_FIELDS, MatchIndex, fingerprint, validate_match_on
+from trace_ops.modes import Policy, RecordMode, policy_for
+from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
+from trace_ops.trace import AgentDecision, ErrorEvent, Event, LLMCall, ToolCall, Trace, utc_now_iso
+
+log = logging.getLogger("trace_ops")
+
+_stack: list[Session] = []
+_stack_lock = threading.Lock()
+_owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("trace_ops_owner", default=None)
+
+BeforeRecord = Callable[[Event], "Event | None"]
+
+
+def active_sessions() -> tuple[Session, ...]:
+    """Active sessions, outermost first."""
+    return tuple(_stack)
+
+
+def current_session() -> Session | None:
+    """The innermost active session, if any."""
+    return _stack[-1] if _stack else None
+
+
+class CallHandle:
+    """One intercepted LLM call: replay it, or run it live and report the outcome here."""
+
+    def __init__(self, event: LLMCall, recorders: list[Session], replayed: LLMCall | None) -> None:
+        self.event = event
+        self.replayed = replayed
+        self._recorders = recorders
+        self._start = 0.0
+        self._first_chunk: float | None = None
+        self._chunks: list[bytes] = []
+        self._done = False
+        self._token: contextvars.Token[object | None] | None = None
+
+    @contextlib.contextmanager
+    def live(self) -> Iterator[None]:
+        """Run the real call inside this block: inner SDK layers pass through while it runs."""
+        self._start = time.perf_counter()
+        self.event.started_at = utc_now_iso()
+        token = _owner.set(self)
+        try:
+            yield
+        finally:
+            _owner.reset(token)
+
+    def _elapsed_ms(self) -> float:
+        return (time.perf_counter() - self._start) * 1000.0
+
+    def _publish(self) -> None:
+        for session in self._recorders:
+            session._add(self.event, recorded=True)
+
+    def responded(self, status: int, headers: dict[str, str], body: Any) -> None:
+        """A complete, non-streamed answer (or an HTTP error answer) arrived."""
+        if self._done:
+            return
+        self._done = True
+        self.event.status = status
+        self.event.headers = headers
+        self.event.response = body
+        self.event.duration_ms = self._elapsed_ms()
+        self._publish()
+
+    def stream_started(self, status: int, headers: dict[str, str]) -> None:
+        """A streamed answer began; chunks follow through `stream_chunk`."""
+        self.event.status = status
+        self.event.headers = headers
+        self.event.stream = ""
+        self._publish()
+        for session in self._recorders:
+            session._pending.add(self)
+
+    def stream_chunk(self, data: bytes) -> None:
+        if self._first_chunk is None and data:
+            self._first_chunk = time.perf_counter()
+            self.event.ttft_ms = (self._first_chunk - self._start) * 1000.0
+        self._chunks.append(data)
+
+    def received_tail(self, chunks: int = 4) -> str:
+        """The last few chunks received, to tell whether a closed stream had really ended."""
+        return b"".join(self._chunks[-chunks:]).decode("utf-8", errors="replace")
+
+    def stream_finished(self, *, complete: bool) -> None:
+        """The stream ended (complete) or was closed/abandoned early (incomplete)."""
+        if self._done:
+            return
+        self._done = True
+        self.event.stream = b"".join(self._chunks).decode("utf-8", errors="replace")
+        self.event.incomplete = not complete
+        self.event.duration_ms = self._elapsed_ms()
+        self.event.invalidate_view()
+        for session in self._recorders:
+            session._pending.discard(self)
+
+    def failed(self, exc: BaseException) -> None:
+        """The call failed without an HTTP answer (connection error, timeout...)."""
+        if self._done:
+            return
+        self._done = True
+        self.event.error = {"type": type(exc).__name__, "message": str(exc)}
+        self.event.duration_ms = self._elapsed_ms()
+        self._publish()
+
+
+def begin_llm_call(provider: str, endpoint: str, request: dict[str, Any]) -> CallHandle | None:
+    """Called by an interceptor for each SDK call. None means: no session, or an outer layer owns it."""
+    if not _stack or _owner.get() is not None:
+        return None
+    sessions = active_sessions()
+    recorders: list[Session] = []
+    innermost = sessions[-1]
+    scrubbed = innermost.scrubber.data(request)
+    event = LLMCall(
+        provider=provider, endpoint=endpoint, request=scrubbed, fingerprint=fingerprint(endpoint, scrubbed)
+    )
+    for session in reversed(sessions):
+        recorded = session._answer(event)
+        if recorded is not None:
+            for inner in [*recorders, session]:
+                inner._add(recorded, recorded=False)
+            return CallHandle(recorded, recorders, replayed=recorded)
+        recorders.append(session)
+    return CallHandle(event, recorders, replayed=None)
+
+
+class Session:
+    """One record/replay run over a cassette. Use `Recorder` or `Replayer`."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        record_mode: str | RecordMode = RecordMode.NONE,
+        match_on: Iterable[str] | None = None,
+        sequential: bool = False,
+        allow_playback_repeats: bool = False,
+        scrub_patterns: Iterable[str] = (),
+        before_record: BeforeRecord | None = None,
+        rerecord_hint: str | None = None,
+        tags: Sequence[str] = (),
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.mode = RecordMode.parse(record_mode)
+        self.match_on = validate_match_on(match_on)
+        self.sequential = sequential
+        self.allow_playback_repeats = allow_playback_repeats
+        self.scrubber = Scrubber(scrub_patterns) if scrub_patterns else DEFAULT_SCRUBBER
+        self.before_record = before_record
+        self.rerecord_hint = rerecord_hint
+        self.trace = Trace(tags=list(tags), metadata=dict(metadata or {}))
+        self.cassette: Trace | None = None
+        self.policy: Policy = policy_for(self.mode, False)
+        self.recorded_count = 0
+        self.replayed_count = 0
+        self._index: MatchIndex | None = None
+        self._lock = threading.Lock()
+        self._pending: set[CallHandle] = set()
+        self._active = False
+        self._call_number = 0
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> Session:
+        if self._active:
+            raise TraceOpsError("this session is already active; sessions are not reentrant")
+        exists = self.path is not None and self.path.exists()
+        self.policy = policy_for(self.mode, exists)
+        if self.policy.delete_first and self.path is not None and exists:
+            self.path.unlink()
+        if self.policy.load and exists and self.path is not None:
+            self.cassette = load_cassette(self.path)
+            self.trace.id = self.cassette.id
+            self.trace.tags = self.trace.tags or list(self.cassette.tags)
+            self._index = MatchIndex(
+                self.cassette.llm_calls,
+                self.match_on,
+                sequential=self.sequential,
+                allow_repeats=self.allow_playback_repeats,
+            )
+        elif self.policy.require_cassette:
+            where = str(self.path) if self.path is not None else "(no path given)"
+            raise CassetteNotFoundError(f"{where}: cassette not found; {self._hint()}")
+        from trace_ops import interceptors
+
+        interceptors.acquire()
+        self.trace.sdk_versions = interceptors.sdk_versions()
+        with _stack_lock:
+            _stack.append(self)
+        self._active = True
+        return self
+
+    def stop(self, exc: BaseException | None = None) -> None:
+        if not self._active:
+            return
+        self._active = False
+        with _stack_lock:
+            if self in _stack:
+                _stack.remove(self)
+        from trace_ops import interceptors
+
+        interceptors.release()
+        for handle in list(self._pending):
+            handle.stream_finished(complete=False)
+        if exc is not None and not isinstance(exc, TraceOpsError):
+            self.record_error(exc)
+        if self._should_save():
+            assert self.path is not None
+            save_cassette(self._trace_to_save(), self.path, scrubber=self.scrubber)
+
+    def _should_save(self) -> bool:
+        if self.path is None or not self.policy.save:
+            return False
+        return (
+            self.recorded_count > 0
+            or not self.path.exists()
+            or self.mode in (RecordMode.ALL, RecordMode.REWRITE)
+        )
+
+    def _trace_to_save(self) -> Trace:
+        if self.before_record is None:
+            return self.trace
+        kept: list[Event] = []
+        for event in self.trace.events:
+            result = self.before_record(event)
+            if result is not None:
+                kept.append(result)
+        saved = Trace(
+            events=kept,
+            id=self.trace.id,
+            created_at=self.trace.created_at,
+            sdk_versions=self.trace.sdk_versions,
+            tags=self.trace.tags,
+            metadata=self.trace.metadata,
+        )
+        return saved
+
+    def __enter__(self) -> Session:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop(exc)
+
+    async def __aenter__(self) -> Session:
+        return self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop(exc)
+
+    # ------------------------------------------------------------ matching
+
+    def _answer(self, event: LLMCall) -> LLMCall | None:
+        """The recorded call that answers `event`, None to go live, or a mismatch error."""
+        with self._lock:
+            self._call_number += 1
+            number = self._call_number
+        if self.policy.replay and self._index is not None:
+            fp = event.fingerprint
+            if self.match_on != MATCH_FIELDS:
+                fp = fingerprint(event.endpoint, event.request, self.match_on)
+            recorded = self._index.take(fp)
+            if recorded is not None:
+                return recorded
+        if self.policy.record_misses:
+            return None
+        raise self._mismatch(event, number)
+
+    def _mismatch(self, event: LLMCall, number: int) -> CassetteMismatchError:
+        where = str(self.path) if self.path is not None else "(in-memory cassette)"
+        lines = [
+            f"no recorded call matches LLM call #{number} ({event.provider} {event.endpoint}, "
+            f"model {event.model!r}) in cassette {where}"
+        ]
+        closest = self._index.closest(event.endpoint, event.request) if self._index is not None else None
+        if closest is None:
+            lines.append("the cassette has no recorded LLM calls")
+        else:
+            position, differences = closest
+            if not differences:
+                lines.append(
+                    f"an identical request was recorded (call #{position + 1}) and already replayed: "
+                    "this run "
+                    "makes more identical calls than the recording (allow_playback_repeats=True permits that)"
+                )
+            else:
+                lines.append(f"closest recorded call: #{position + 1} (live != recorded):")
+                lines += [f"  {d}" for d in differences[:12]]
+                if len(differences) > 12:
+                    lines.append(f"  … and {len(differences) - 12} more differences")
+        lines.append(self._hint())
+        return CassetteMismatchError("\n".join(lines))
+
+    def _hint(self) -> str:
+        if self.rerecord_hint:
+            return self.rerecord_hint
+        target = repr(str(self.path)) if self.path is not None else "..."
+        return f"to re-record: run once with Recorder(save_to={target}) or record_mode='rewrite'"
+
+    # ------------------------------------------------------------ events
+
+    def _add(self, event: Event, *, recorded: bool) -> None:
+        with self._lock:
+            self.trace.events.append(event)
+            if isinstance(event, LLMCall):
+                if recorded:
+                    self.recorded_count += 1
+                else:
+                    self.replayed_count += 1
+
+    def record_tool_call(
+        self,
+        name: str,
+        input: Any = None,
+        output: Any = None,
+        *,
+        error: str | BaseException | None = None,
+        duration_ms: float | None = None,
+        call_id: str | None = None,
+    ) -> ToolCall:
+        """Add a tool invocation to the trace (for tools trace_ops does not intercept)."""
+        event = ToolCall(
+            name=name,
+            input=input,
+            output=output,
+            error=None
+            if error is None
+            else (error if isinstance(error, str) else f"{type(error).__name__}: {error}"),
+            call_id=call_id,
+            duration_ms=duration_ms,
+            started_at=utc_now_iso(),
+        )
+        self._add(event, recorded=True)
+        return event
+
+    def record_decision(self, decision: str, **detail: Any) -> AgentDecision:
+        """Add an agent decision (delegation, routing, planning) to the trace."""
+        event = AgentDecision(decision=decision, detail=detail, started_at=utc_now_iso())
+        self._add(event, recorded=True)
+        return event
+
+    def record_error(self, exc: BaseException) -> ErrorEvent:
+        event = ErrorEvent(error_type=type(exc).__name__, message=str(exc), started_at=utc_now_iso())
+        self._add(event, recorded=True)
+        return event
+
+    @property
+    def unused_calls(self) -> list[LLMCall]:
+        """Recorded calls this run never asked for."""
+        if self._index is None:
+            return []
+        return [self._index.calls[i] for i in self._index.unused]

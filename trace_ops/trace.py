@@ -1,0 +1,205 @@
+"""The data model: a Trace is an ordered list of Events from one agent run.
+
+Events keep the provider's wire data (what the API actually sent) so replay is exact; the
+provider-neutral view (served model, text, tool calls, usage) is derived from it on demand,
+so each fact is stored once.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from trace_ops._version import __version__
+
+if TYPE_CHECKING:
+    from trace_ops.normalize import ResponseView, Usage
+
+
+def utc_now_iso() -> str:
+    """A compact UTC timestamp, readable in a cassette."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(eq=False)
+class Event:
+    """Base of all events. `kind` is the cassette's `type:` value."""
+
+    kind: ClassVar[str] = "event"
+    started_at: str | None = field(default=None, kw_only=True)
+    duration_ms: float | None = field(default=None, kw_only=True)
+
+    @property
+    def label(self) -> str:
+        """The step label used in trajectories (e.g. `llm_call:gpt-4o`, `tool:search`)."""
+        return self.kind
+
+
+@dataclass(eq=False)
+class LLMCall(Event):
+    """One request to an LLM provider and its outcome.
+
+    Exactly one of `response` (non-streamed wire JSON), `stream` (the raw SSE body, chunk
+    by chunk as the provider sent it) or `error` (the call failed without an HTTP answer)
+    describes the outcome; `status` is the HTTP status of `response`/`stream`.
+    """
+
+    kind: ClassVar[str] = "llm_call"
+    provider: str
+    endpoint: str
+    request: dict[str, Any]
+    fingerprint: str = ""
+    response: Any = None
+    stream: str | None = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    error: dict[str, str] | None = None
+    ttft_ms: float | None = None
+    incomplete: bool = False
+    _view: ResponseView | None = field(default=None, init=False, repr=False)
+
+    @property
+    def model(self) -> str | None:
+        """The model the caller asked for."""
+        model = self.request.get("model")
+        return model if isinstance(model, str) else None
+
+    @property
+    def is_stream(self) -> bool:
+        return self.stream is not None
+
+    @property
+    def view(self) -> ResponseView:
+        """Provider-neutral view of the outcome (text, tool calls, usage), computed once."""
+        if self._view is None:
+            from trace_ops.normalize import view_of
+
+            self._view = view_of(self)
+        return self._view
+
+    def invalidate_view(self) -> None:
+        """Forget the cached view (a stream that was still arriving has grown)."""
+        self._view = None
+
+    @property
+    def served_model(self) -> str | None:
+        return self.view.model or self.model
+
+    @property
+    def usage(self) -> Usage | None:
+        return self.view.usage
+
+    @property
+    def label(self) -> str:
+        return f"llm_call:{self.served_model or self.model or self.endpoint}"
+
+
+@dataclass(eq=False)
+class ToolCall(Event):
+    """A tool the agent ran (recorded by `record_tool_call` or the `@tool` decorator)."""
+
+    kind: ClassVar[str] = "tool_call"
+    name: str
+    input: Any = None
+    output: Any = None
+    error: str | None = None
+    call_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"tool:{self.name}"
+
+
+@dataclass(eq=False)
+class AgentDecision(Event):
+    """A routing, delegation or planning step the agent took."""
+
+    kind: ClassVar[str] = "agent_decision"
+    decision: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"decision:{self.decision}"
+
+
+@dataclass(eq=False)
+class ErrorEvent(Event):
+    """An exception the agent raised while recording."""
+
+    kind: ClassVar[str] = "error"
+    error_type: str
+    message: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"error:{self.error_type}"
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls for cls in (LLMCall, ToolCall, AgentDecision, ErrorEvent)
+}
+
+
+@dataclass(eq=False)
+class Trace:
+    """An agent run: ordered events plus where and with what it was recorded."""
+
+    events: list[Event] = field(default_factory=list)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    created_at: str = field(default_factory=utc_now_iso)
+    trace_ops_version: str = __version__
+    sdk_versions: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def llm_calls(self) -> list[LLMCall]:
+        return [e for e in self.events if isinstance(e, LLMCall)]
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return [e for e in self.events if isinstance(e, ToolCall)]
+
+    @property
+    def total_llm_calls(self) -> int:
+        return sum(1 for e in self.events if isinstance(e, LLMCall))
+
+    @property
+    def total_tool_calls(self) -> int:
+        return sum(1 for e in self.events if isinstance(e, ToolCall))
+
+    @property
+    def total_tokens(self) -> int:
+        """Input + output tokens over the calls that reported usage."""
+        total = 0
+        for call in self.llm_calls:
+            usage = call.usage
+            if usage is not None:
+                total += usage.total_tokens
+        return total
+
+    @property
+    def total_cost_usd(self) -> float | None:
+        """Cost in USD; None until pricing is known for every call (pricing lands with cost support)."""
+        return None
+
+    @property
+    def total_duration_ms(self) -> float:
+        return sum(e.duration_ms or 0.0 for e in self.events)
+
+    @property
+    def trajectory(self) -> list[str]:
+        """The run as step labels, e.g. `["llm_call:gpt-4o", "tool:search", "llm_call:gpt-4o"]`."""
+        return [e.label for e in self.events]
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __repr__(self) -> str:
+        return (
+            f"Trace(id={self.id!r}, events={len(self.events)}, llm_calls={self.total_llm_calls}, "
+            f"tool_calls={self.total_tool_calls})"
+        )
