@@ -146,8 +146,9 @@ def begin_llm_call(provider: str, endpoint: str, request: dict[str, Any]) -> Cal
     for session in reversed(sessions):
         recorded = session._answer(event)
         if recorded is not None:
-            for inner in [*recorders, session]:
-                inner._add(recorded, recorded=False)
+            for inner in recorders:  # sessions that wanted it live record the answer as new
+                inner._add(recorded, recorded=True)
+            session._add(recorded, recorded=False)
             return CallHandle(recorded, recorders, replayed=recorded)
         recorders.append(session)
     return CallHandle(event, recorders, replayed=None)
