@@ -303,3 +303,79 @@ def view_of(call: LLMCall) -> ResponseView:
     if "choices" in body or kind.endswith("chat.completions"):
         return _chat_view(body)
     return ResponseView(model=body.get("model") if isinstance(body.get("model"), str) else None)
+
+
+# ---------------------------------------------------------------- public: SDK objects -> neutral dicts
+
+_FINISH_ALIASES = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "completed": "stop",
+    "tool_use": "tool_calls",
+    "function_call": "tool_calls",
+    "max_tokens": "length",
+    "max_output_tokens": "length",
+}
+
+
+def _wire(resp: Any) -> dict[str, Any]:
+    if isinstance(resp, dict):
+        return resp
+    dump = getattr(resp, "model_dump", None)
+    if callable(dump):
+        result = dump(mode="json")
+        if isinstance(result, dict):
+            return result
+    to_dict = getattr(resp, "to_dict", None)
+    if callable(to_dict):
+        result = to_dict()
+        if isinstance(result, dict):
+            return result
+    raise TypeError(f"cannot normalize a {type(resp).__name__}: expected an SDK response object or its dict")
+
+
+def _view_for(body: dict[str, Any], provider: str) -> ResponseView:
+    if provider == "anthropic" or body.get("type") == "message":
+        return _anthropic_view(body)
+    if body.get("object") == "response" or "output" in body:
+        return _responses_view(body)
+    if body.get("object") == "list" and "data" in body:
+        return _embeddings_view(body)
+    return _chat_view(body)
+
+
+def normalize_response(resp: Any, provider: str) -> dict[str, Any]:
+    """One provider-neutral shape for an LLM answer: role, text, tool calls, finish reason, usage, model.
+
+    Accepts the SDK's response object (OpenAI ChatCompletion / Response, Anthropic Message,
+    LiteLLM ModelResponse) or its wire dict.
+    """
+    view = _view_for(_wire(resp), provider)
+    usage = view.usage
+    return {
+        "role": "assistant",
+        "model": view.model,
+        "text": view.text,
+        "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in view.tool_calls],
+        "finish_reason": _FINISH_ALIASES.get(view.finish_reason or "", view.finish_reason),
+        "usage": None
+        if usage is None
+        else {
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cached_tokens": usage.cached_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+        },
+    }
+
+
+def normalize_for_comparison(resp: Any, provider: str) -> dict[str, Any]:
+    """`normalize_response` minus what varies between runs or providers (ids, model versions, usage)."""
+    normalized = normalize_response(resp, provider)
+    return {
+        "role": normalized["role"],
+        "text": normalized["text"].strip(),
+        "tool_calls": [{"name": c["name"], "arguments": c["arguments"]} for c in normalized["tool_calls"]],
+        "finish_reason": normalized["finish_reason"],
+    }

@@ -659,6 +659,7 @@ class _HTTPServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    request_queue_size = 256  # tests fire dozens of concurrent connections (asyncio.gather)
     block_on_close = False
 
     def __init__(self, address: tuple[str, int], owner: FakeLLMServer) -> None:

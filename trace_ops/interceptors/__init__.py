@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import wrapt
 
 from trace_ops.interceptors.anthropic import AnthropicInterceptor
+from trace_ops.interceptors.litellm import LiteLLMInterceptor
 from trace_ops.interceptors.openai import OpenAIInterceptor
 
 
@@ -24,7 +25,7 @@ class Interceptor(Protocol):
     def version(self) -> str | None: ...
 
 
-INTERCEPTORS: list[Interceptor] = [OpenAIInterceptor(), AnthropicInterceptor()]
+INTERCEPTORS: list[Interceptor] = [OpenAIInterceptor(), AnthropicInterceptor(), LiteLLMInterceptor()]
 
 _lock = threading.RLock()
 _active = 0

@@ -1,0 +1,92 @@
+"""normalize_response / normalize_for_comparison: one shape for every provider's answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+import openai
+import pytest
+
+from tests.fakellm import FakeLLMServer
+from trace_ops.normalize import normalize_for_comparison, normalize_response
+
+TOOL_OPENAI = [
+    {
+        "type": "function",
+        "function": {
+            "name": "search",
+            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
+        },
+    }
+]
+TOOL_ANTHROPIC = [
+    {"name": "search", "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}}}
+]
+
+
+def answers(server: FakeLLMServer, tools: bool) -> tuple[Any, Any]:
+    oa = openai.OpenAI(base_url=server.openai_base_url, api_key="sk-test", max_retries=0)
+    an = anthropic.Anthropic(base_url=server.anthropic_base_url, api_key="sk-ant-test", max_retries=0)
+    question = [{"role": "user", "content": "capital of France"}]
+    if tools:
+        return (
+            oa.chat.completions.create(model="gpt-4o", messages=question, tools=TOOL_OPENAI),  # type: ignore[arg-type]
+            an.messages.create(model="claude-test-1", max_tokens=64, messages=question, tools=TOOL_ANTHROPIC),  # type: ignore[arg-type]
+        )
+    return (
+        oa.chat.completions.create(model="gpt-4o", messages=question),  # type: ignore[arg-type]
+        an.messages.create(model="claude-test-1", max_tokens=64, messages=question),  # type: ignore[arg-type]
+    )
+
+
+def test_openai_and_anthropic_text_answers_compare_equal(fake_llm: FakeLLMServer) -> None:
+    oa, an = answers(fake_llm, tools=False)
+    assert (
+        normalize_for_comparison(oa, "openai")
+        == normalize_for_comparison(an, "anthropic")
+        == {
+            "role": "assistant",
+            "text": "Echo: capital of France",
+            "tool_calls": [],
+            "finish_reason": "stop",
+        }
+    )
+    full = normalize_response(an, "anthropic")
+    assert full["model"] == "claude-test-1"
+    assert full["usage"]["input_tokens"] > 0 and full["usage"]["output_tokens"] > 0
+
+
+def test_tool_calls_compare_equal_with_parsed_arguments(fake_llm: FakeLLMServer) -> None:
+    oa, an = answers(fake_llm, tools=True)
+    left, right = normalize_for_comparison(oa, "openai"), normalize_for_comparison(an, "anthropic")
+    assert (
+        left["tool_calls"]
+        == right["tool_calls"]
+        == [{"name": "search", "arguments": {"query": "capital of France"}}]
+    )
+    assert left["finish_reason"] == right["finish_reason"] == "tool_calls"
+    assert normalize_response(oa, "openai")["tool_calls"][0]["id"].startswith("call_")
+
+
+def test_volatile_fields_do_not_matter_but_text_does() -> None:
+    body: dict[str, Any] = {
+        "id": "chatcmpl-1",
+        "created": 1,
+        "model": "gpt-4o-2024-08-06",
+        "system_fingerprint": "fp_a",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1},
+    }
+    other = {
+        **body,
+        "id": "chatcmpl-2",
+        "created": 2,
+        "system_fingerprint": "fp_b",
+        "usage": {"prompt_tokens": 9},
+    }
+    assert normalize_for_comparison(body, "openai") == normalize_for_comparison(other, "openai")
+    changed = {**body, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Bye"}}]}
+    assert normalize_for_comparison(changed, "openai") != normalize_for_comparison(body, "openai")
+    with pytest.raises(TypeError, match="cannot normalize"):
+        normalize_response(42, "openai")

@@ -1,0 +1,256 @@
+"""LiteLLM: `completion` / `acompletion` (plain and streamed) and `embedding` / `aembedding`.
+
+LiteLLM is the outermost layer when it is used, so it owns the event: while its call is
+live, the OpenAI/Anthropic interceptors below it pass through (one LLM call, one event), and
+on replay they are never reached. Replay rebuilds LiteLLM's own types from the recorded
+dumps: `ModelResponse`, `EmbeddingResponse`, and for streams a `CustomStreamWrapper`
+(subclass) yielding the recorded `ModelResponseStream` chunks.
+
+The patch is on the `litellm` module's functions: code that did `from litellm import
+completion` before a session started keeps the unpatched function.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import wrapt
+
+from trace_ops.interceptors._stainless import jsonable
+from trace_ops.normalize import sse_json_chunks
+from trace_ops.session import CallHandle, begin_llm_call
+
+#: Call options that say how to reach the provider, not what to ask it.
+TRANSPORT_KEYS = frozenset(
+    {
+        "api_key",
+        "api_base",
+        "base_url",
+        "api_version",
+        "timeout",
+        "request_timeout",
+        "num_retries",
+        "max_retries",
+        "extra_headers",
+        "headers",
+        "client",
+        "organization",
+        "litellm_call_id",
+        "litellm_logging_obj",
+        "logger_fn",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "azure_ad_token",
+        "vertex_credentials",
+        "proxy_server_request",
+    }
+)
+_HANDLE_ATTR = "_trace_ops_handle"
+_FUNCTIONS = {
+    "completion": ("chat.completions", False),
+    "acompletion": ("chat.completions", True),
+    "embedding": ("embeddings", False),
+    "aembedding": ("embeddings", True),
+}
+
+
+def _describe(endpoint: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    call = dict(kwargs)
+    if args:
+        call.setdefault("model", args[0])
+    if len(args) > 1:
+        call.setdefault("input" if endpoint == "embeddings" else "messages", args[1])
+    request = {k: v for k, v in call.items() if k not in TRANSPORT_KEYS and v is not None}
+    return dict(jsonable(request))
+
+
+def _sse(chunk: Any) -> bytes:
+    return b"data: " + json.dumps(jsonable(chunk.model_dump()), ensure_ascii=False).encode("utf-8") + b"\n\n"
+
+
+class LiteLLMInterceptor:
+    provider = "litellm"
+    module_name = "litellm"
+
+    def __init__(self) -> None:
+        self._originals: list[tuple[Any, str, Any]] = []
+        self._replay_stream_cls: type | None = None
+
+    def version(self) -> str | None:
+        if self.module_name not in sys.modules:
+            return None
+        try:
+            from importlib.metadata import version
+
+            return version("litellm")
+        except Exception:
+            return None
+
+    def install(self) -> None:
+        litellm = sys.modules.get(self.module_name)
+        if self._originals or litellm is None:
+            return
+        main = sys.modules.get("litellm.main")
+        for name, (endpoint, is_async) in _FUNCTIONS.items():
+            original = getattr(litellm, name, None)
+            if original is None:
+                continue
+            wrapper = wrapt.FunctionWrapper(original, self._wrapper(litellm, endpoint, is_async))
+            for module in (litellm, main):
+                if module is not None and getattr(module, name, None) is original:
+                    self._originals.append((module, name, original))
+                    setattr(module, name, wrapper)
+        stream_cls = litellm.CustomStreamWrapper
+        for name, wrapper_fn in (("__next__", self._record_next), ("__anext__", self._record_anext)):
+            original = stream_cls.__dict__[name]
+            self._originals.append((stream_cls, name, original))
+            setattr(stream_cls, name, wrapt.FunctionWrapper(original, wrapper_fn))
+        self._replay_stream_cls = _replay_stream_class(stream_cls)
+
+    def uninstall(self) -> None:
+        while self._originals:
+            owner, name, original = self._originals.pop()
+            setattr(owner, name, original)
+
+    # ------------------------------------------------------------ calls
+
+    def _wrapper(self, litellm: Any, endpoint: str, is_async: bool) -> Any:
+        def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            handle = begin_llm_call(self.provider, endpoint, _describe(endpoint, args, kwargs))
+            if handle is None:
+                return wrapped(*args, **kwargs)
+            if is_async:
+                return self._run_async(litellm, wrapped, args, kwargs, handle)
+            if handle.replayed is not None:
+                return self._replay(litellm, handle)
+            try:
+                with handle.live():
+                    result = wrapped(*args, **kwargs)
+            except Exception as exc:
+                handle.failed(exc)
+                raise
+            return self._after_live(litellm, handle, result)
+
+        return wrapper
+
+    async def _run_async(
+        self, litellm: Any, wrapped: Any, args: tuple[Any, ...], kwargs: dict[str, Any], handle: CallHandle
+    ) -> Any:
+        if handle.replayed is not None:
+            return self._replay(litellm, handle)
+        try:
+            with handle.live():
+                result = await wrapped(*args, **kwargs)
+        except Exception as exc:
+            handle.failed(exc)
+            raise
+        return self._after_live(litellm, handle, result)
+
+    def _after_live(self, litellm: Any, handle: CallHandle, result: Any) -> Any:
+        if isinstance(result, litellm.CustomStreamWrapper):
+            handle.stream_started(200, {})
+            setattr(result, _HANDLE_ATTR, handle)
+        else:
+            handle.responded(200, {}, jsonable(result.model_dump()))
+        return result
+
+    def _replay(self, litellm: Any, handle: CallHandle) -> Any:
+        event = handle.replayed
+        assert event is not None
+        if event.error is not None:
+            raise _rebuild_error(litellm, event.error, str(event.request.get("model", "")))
+        if event.stream is not None:
+            from litellm.types.utils import ModelResponseStream
+
+            chunks = [ModelResponseStream(**chunk) for chunk in sse_json_chunks(event.stream)]
+            assert self._replay_stream_cls is not None
+            return self._replay_stream_cls(chunks, str(event.request.get("model", "")))
+        if event.endpoint == "embeddings":
+            return litellm.EmbeddingResponse(**event.response)
+        return litellm.ModelResponse(**event.response)
+
+    # ------------------------------------------------------------ live streams
+
+    @staticmethod
+    def _record_next(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        handle: CallHandle | None = instance.__dict__.get(_HANDLE_ATTR)
+        if handle is None:
+            return wrapped(*args, **kwargs)
+        try:
+            chunk = wrapped(*args, **kwargs)
+        except StopIteration:
+            handle.stream_chunk(b"data: [DONE]\n\n")
+            handle.stream_finished(complete=True)
+            raise
+        handle.stream_chunk(_sse(chunk))
+        return chunk
+
+    @staticmethod
+    def _record_anext(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        handle: CallHandle | None = instance.__dict__.get(_HANDLE_ATTR)
+        if handle is None:
+            return wrapped(*args, **kwargs)
+
+        async def run() -> Any:
+            try:
+                chunk = await wrapped(*args, **kwargs)
+            except StopAsyncIteration:
+                handle.stream_chunk(b"data: [DONE]\n\n")
+                handle.stream_finished(complete=True)
+                raise
+            handle.stream_chunk(_sse(chunk))
+            return chunk
+
+        return run()
+
+
+def _replay_stream_class(base: type) -> type:
+    """A CustomStreamWrapper that yields recorded chunks (isinstance checks still pass)."""
+
+    class ReplayedStream(base):  # type: ignore[misc,valid-type]
+        def __init__(self, chunks: list[Any], model: str) -> None:  # no super(): no logging, no network
+            self.model = model
+            self.custom_llm_provider = "cached_response"
+            self.completion_stream = None
+            self.chunks = chunks
+            self._position = 0
+
+        def __iter__(self) -> Iterator[Any]:
+            return self
+
+        def __aiter__(self) -> AsyncIterator[Any]:
+            return self
+
+        def __next__(self) -> Any:
+            if self._position >= len(self.chunks):
+                raise StopIteration
+            self._position += 1
+            return self.chunks[self._position - 1]
+
+        async def __anext__(self) -> Any:
+            if self._position >= len(self.chunks):
+                raise StopAsyncIteration
+            self._position += 1
+            return self.chunks[self._position - 1]
+
+    ReplayedStream.__name__ = ReplayedStream.__qualname__ = "CustomStreamWrapper"
+    return ReplayedStream
+
+
+def _rebuild_error(litellm: Any, error: dict[str, str], model: str) -> BaseException:
+    cls = getattr(litellm, error.get("type", ""), None)
+    message = error.get("message", "")
+    if isinstance(cls, type) and issubclass(cls, BaseException):
+        for kwargs in (
+            {"message": message, "llm_provider": "", "model": model},
+            {"message": message},
+        ):
+            try:
+                return cls(**kwargs)
+            except TypeError:
+                continue
+    return RuntimeError(f"{error.get('type', 'Error')}: {message}")
