@@ -168,6 +168,8 @@ class Session:
         scrub_patterns: Iterable[str] = (),
         before_record: BeforeRecord | None = None,
         rerecord_hint: str | None = None,
+        record_hint: str | None = None,
+        missing_ok: bool = False,
         tags: Sequence[str] = (),
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -179,6 +181,10 @@ class Session:
         self.scrubber = Scrubber(scrub_patterns) if scrub_patterns else DEFAULT_SCRUBBER
         self.before_record = before_record
         self.rerecord_hint = rerecord_hint
+        self.record_hint = record_hint
+        self.missing_ok = missing_ok
+        self.missing = False
+        self.failures: list[TraceOpsError] = []
         self.trace = Trace(tags=list(tags), metadata=dict(metadata or {}))
         self.cassette: Trace | None = None
         self.policy: Policy = policy_for(self.mode, False)
@@ -210,8 +216,9 @@ class Session:
                 allow_repeats=self.allow_playback_repeats,
             )
         elif self.policy.require_cassette:
-            where = str(self.path) if self.path is not None else "(no path given)"
-            raise CassetteNotFoundError(f"{where}: cassette not found; {self._hint()}")
+            self.missing = True
+            if not self.missing_ok:
+                raise self._not_found()
         from trace_ops import interceptors
 
         interceptors.acquire()
@@ -298,7 +305,14 @@ class Session:
                 return recorded
         if self.policy.record_misses:
             return None
-        raise self._mismatch(event, number)
+        error: TraceOpsError = self._not_found() if self.missing else self._mismatch(event, number)
+        with self._lock:
+            self.failures.append(error)
+        raise error
+
+    def _not_found(self) -> CassetteNotFoundError:
+        where = str(self.path) if self.path is not None else "(no path given)"
+        return CassetteNotFoundError(f"{where}: cassette not found; {self.record_hint or self._hint()}")
 
     def _mismatch(self, event: LLMCall, number: int) -> CassetteMismatchError:
         where = str(self.path) if self.path is not None else "(in-memory cassette)"

@@ -40,8 +40,11 @@ def jsonable(value: Any) -> Any:
 
     def default(obj: Any) -> Any:
         dump = getattr(obj, "model_dump", None)
-        if callable(dump):
-            return dump(mode="json")
+        if callable(dump):  # as the SDKs serialize models in request bodies
+            try:
+                return dump(mode="json", exclude_unset=True, by_alias=True)
+            except TypeError:
+                return dump()
         if isinstance(obj, (set, frozenset, tuple)):
             return list(obj)
         if isinstance(obj, bytes):
@@ -51,7 +54,19 @@ def jsonable(value: Any) -> Any:
             return iso()
         return str(obj)
 
-    return json.loads(json.dumps(value, default=default))
+    return json.loads(json.dumps(_strip_omitted(value), default=default))
+
+
+_OMITTED = frozenset({"NotGiven", "Omit", "NotGivenOr"})
+
+
+def _strip_omitted(value: Any) -> Any:
+    """Drop the SDKs' `NOT_GIVEN` / `omit` sentinels: the SDK leaves them out of the wire body too."""
+    if isinstance(value, dict):
+        return {k: _strip_omitted(v) for k, v in value.items() if type(v).__name__ not in _OMITTED}
+    if isinstance(value, (list, tuple)):
+        return [_strip_omitted(v) for v in value if type(v).__name__ not in _OMITTED]
+    return value
 
 
 class StainlessInterceptor:
