@@ -11,6 +11,8 @@ from tests.fakellm import FakeLLMServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def fake_llm() -> Iterator[FakeLLMServer]:

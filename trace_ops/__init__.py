@@ -2,6 +2,8 @@
 
 from trace_ops._version import __version__
 from trace_ops.cassette import load_cassette, save_cassette
+from trace_ops.cost import PriceWarning, price_data_version, register_price
+from trace_ops.diff import TraceDiff, TrajectoryMode, assert_trace_unchanged, compare_trajectory, diff_traces
 from trace_ops.errors import (
     CassetteError,
     CassetteMismatchError,
@@ -22,14 +24,22 @@ __all__ = [
     "ErrorEvent",
     "Event",
     "LLMCall",
+    "PriceWarning",
     "RecordMode",
     "RecordModeError",
     "Recorder",
     "Replayer",
     "ToolCall",
     "Trace",
+    "TraceDiff",
     "TraceOpsError",
+    "TrajectoryMode",
     "__version__",
+    "assert_trace_unchanged",
+    "compare_trajectory",
+    "diff_traces",
     "load_cassette",
+    "price_data_version",
+    "register_price",
     "save_cassette",
 ]

@@ -123,6 +123,8 @@ def trace_to_document(trace: Trace, scrub: Scrubber = DEFAULT_SCRUBBER) -> dict[
         "trace_ops_version": trace.trace_ops_version,
         "sdk_versions": dict(trace.sdk_versions),
     }
+    if trace.price_data:
+        header["price_data"] = trace.price_data
     if trace.tags:
         header["tags"] = list(trace.tags)
     if trace.metadata:
@@ -334,6 +336,7 @@ def trace_from_document(document: Any, source: str = "<cassette>") -> Trace:
     trace.trace_ops_version = str(header.get("trace_ops_version") or "unknown")
     sdk_versions = r.get(header, "sdk_versions", dict, "trace") or {}
     trace.sdk_versions = {str(k): str(v) for k, v in sdk_versions.items()}
+    trace.price_data = r.get(header, "price_data", str, "trace")
     trace.tags = [str(t) for t in (r.get(header, "tags", list, "trace") or [])]
     trace.metadata = r.get(header, "metadata", dict, "trace") or {}
     return trace

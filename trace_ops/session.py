@@ -223,6 +223,9 @@ class Session:
 
         interceptors.acquire()
         self.trace.sdk_versions = interceptors.sdk_versions()
+        from trace_ops.cost import price_data_version
+
+        self.trace.price_data = price_data_version()
         with _stack_lock:
             _stack.append(self)
         self._active = True
@@ -268,6 +271,7 @@ class Session:
             id=self.trace.id,
             created_at=self.trace.created_at,
             sdk_versions=self.trace.sdk_versions,
+            price_data=self.trace.price_data,
             tags=self.trace.tags,
             metadata=self.trace.metadata,
         )

@@ -95,6 +95,13 @@ class LLMCall(Event):
     def label(self) -> str:
         return f"llm_call:{self.served_model or self.model or self.endpoint}"
 
+    @property
+    def cost_usd(self) -> float | None:
+        """Cost in USD (genai-prices or `register_price`); None when it cannot be priced."""
+        from trace_ops.cost import call_cost
+
+        return call_cost(self)
+
 
 @dataclass(eq=False)
 class ToolCall(Event):
@@ -152,6 +159,7 @@ class Trace:
     created_at: str = field(default_factory=utc_now_iso)
     trace_ops_version: str = __version__
     sdk_versions: dict[str, str] = field(default_factory=dict)
+    price_data: str | None = None
     tags: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -183,8 +191,10 @@ class Trace:
 
     @property
     def total_cost_usd(self) -> float | None:
-        """Cost in USD; None until pricing is known for every call (pricing lands with cost support)."""
-        return None
+        """Cost in USD: the sum of the call costs; None if any is unknown (unknown is not zero)."""
+        from trace_ops.cost import trace_cost
+
+        return trace_cost(self)
 
     @property
     def total_duration_ms(self) -> float:

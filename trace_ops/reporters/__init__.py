@@ -1,0 +1,1 @@
+"""Renderers that turn traces and trace diffs into text for people: terminal, markdown, HTML."""

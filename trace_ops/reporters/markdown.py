@@ -1,0 +1,96 @@
+"""A trace diff as GitHub-flavoured markdown, for a PR comment.
+
+Everything recorded (prompts, answers, tool names, arguments) is untrusted text: inline it is
+HTML-escaped and markdown-escaped (so it cannot open a link, a table cell, a tag or mention
+someone), and in code blocks it sits behind a fence longer than any backtick run it contains.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from trace_ops.diff import (
+    Delta,
+    TraceDiff,
+    change_lines,
+    describe_prompt_change,
+    format_usd,
+    unified_diff,
+)
+
+__all__ = ["diff_to_markdown"]
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_LINE_START = re.compile(r"^(\s*)([#+=-]|\d+[.)])")
+_SHOWN_DIFFS = 10
+
+
+def escape_inline(text: str) -> str:
+    """Recorded text made inert in a markdown line or table cell."""
+    text = html.escape(text.replace("\r", " ").replace("\n", " "), quote=False)
+    text = _MD_SPECIAL.sub(r"\\\1", text).replace("@", "&#64;")
+    # no heading, list or rule at the start: `\#`, `\-`, `1\.`
+    return _LINE_START.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], text)
+
+
+def code_block(text: str, lang: str = "") -> str:
+    """`text` verbatim in a fenced block whose fence no line of `text` can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{text}\n{fence}"
+
+
+def _details(summary: str, body: str) -> str:
+    return f"<details><summary>{html.escape(summary)}</summary>\n\n{body}\n\n</details>"
+
+
+def _cell(delta: Delta, unit: str) -> list[str]:
+    def fmt(x: float | None, sign: bool = False) -> str:
+        if x is None:
+            return "unknown"
+        if unit == "$":
+            return format_usd(x, sign)
+        return (f"{x:+,.0f}" if sign else f"{x:,.0f}") + (f" {unit}" if unit else "")
+
+    pct = f"{delta.pct:+.1f}%" if delta.pct is not None else "n/a"
+    change = fmt(delta.abs, sign=True) if delta.abs is not None else "n/a"
+    return [fmt(delta.old), fmt(delta.new), change, pct]
+
+
+def diff_to_markdown(diff: TraceDiff, title: str = "Trace diff") -> str:
+    """Markdown: a heading, a table of figures, the list of changes, collapsible prompt diffs."""
+    status = "⚠️ the agent's behaviour changed" if diff.has_changes else "✅ no changes"
+    out = [f"## {escape_inline(title)}: {status}", ""]
+    rows = [
+        ("LLM calls", diff.llm_calls, ""),
+        ("Tool calls", diff.tool_calls, ""),
+        ("Tokens", diff.tokens, ""),
+        ("Input tokens", diff.input_tokens, ""),
+        ("Output tokens", diff.output_tokens, ""),
+        ("Cost (USD)", diff.cost_usd, "$"),
+        ("Latency", diff.latency_ms, "ms"),
+    ]
+    out += ["| | Old | New | Δ | Δ% |", "|---|---:|---:|---:|---:|"]
+    out += [f"| {name} | " + " | ".join(_cell(delta, unit)) + " |" for name, delta, unit in rows]
+    figures = ("llm_calls", "tool_calls", "tokens", "cost", "latency")
+    lines = [(a, t) for a, t in change_lines(diff) if a not in figures]
+    if diff.trajectory is not None:
+        out += ["", "### ⚠️ Trajectory changed (the agent took a different path)", ""]
+        path = [t.strip() for a, t in lines if a == "trajectory"][1:]
+        out += [f"- {escape_inline(t)}" for t in path]
+    others = [(a, t) for a, t in lines if a != "trajectory"]
+    if others:
+        out += ["", "### Changes", ""]
+        out += [("  " if t.startswith("  ") else "") + f"- {escape_inline(t.strip())}" for _, t in others]
+    if diff.prompt_changes:
+        out += ["", "### Prompt diffs", ""]
+        for p in diff.prompt_changes[:_SHOWN_DIFFS]:
+            out += [_details(describe_prompt_change(p), code_block(p.diff, "diff")), ""]
+    if diff.response_changes:
+        out += ["", "### Response diffs", ""]
+        for r in diff.response_changes[:_SHOWN_DIFFS]:
+            body = unified_diff(r.old_text, r.new_text, "old response", "new response")
+            summary = f"step {r.new_index + 1}: similarity {r.similarity:.2f}"
+            out += [_details(summary, code_block(body, "diff")), ""]
+    return "\n".join(out).rstrip() + "\n"
