@@ -14,7 +14,8 @@ from trace_ops.errors import (
 from trace_ops.modes import RecordMode
 from trace_ops.recorder import Recorder
 from trace_ops.replayer import Replayer
-from trace_ops.trace import AgentDecision, ErrorEvent, Event, LLMCall, ToolCall, Trace
+from trace_ops.tools import RecordedToolError, tool
+from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
 
 __all__ = [
     "AgentDecision",
@@ -23,10 +24,12 @@ __all__ = [
     "CassetteNotFoundError",
     "ErrorEvent",
     "Event",
+    "Judgment",
     "LLMCall",
     "PriceWarning",
     "RecordMode",
     "RecordModeError",
+    "RecordedToolError",
     "Recorder",
     "Replayer",
     "ToolCall",
@@ -42,4 +45,5 @@ __all__ = [
     "price_data_version",
     "register_price",
     "save_cassette",
+    "tool",
 ]

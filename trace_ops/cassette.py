@@ -22,7 +22,7 @@ import yaml
 from trace_ops.errors import CassetteError, CassetteNotFoundError
 from trace_ops.matching import PROMPT_KEYS
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
-from trace_ops.trace import EVENT_TYPES, AgentDecision, ErrorEvent, Event, LLMCall, ToolCall, Trace
+from trace_ops.trace import EVENT_TYPES, AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
 
 CASSETTE_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
@@ -113,6 +113,13 @@ def event_to_dict(event: Event, scrub: Scrubber = DEFAULT_SCRUBBER) -> dict[str,
         out["error_type"] = event.error_type
         _common(event, out)
         out["message"] = scrub.text(event.message)
+    elif isinstance(event, Judgment):
+        out["name"] = event.name
+        _common(event, out)
+        for key in ("intent", "verdict", "score", "reasoning"):
+            value = getattr(event, key)
+            if value is not None:
+                out[key] = scrub.text(value) if isinstance(value, str) else value
     return out
 
 
@@ -299,6 +306,15 @@ def _read_event(r: _Reader, raw: Any, index: int) -> Event:
         return AgentDecision(
             decision=r.get(data, "decision", str, where, required=True),
             detail=r.get(data, "detail", dict, where) or {},
+            **timing,
+        )
+    if kind == Judgment.kind:
+        return Judgment(
+            name=r.get(data, "name", str, where, required=True),
+            verdict=r.get(data, "verdict", str, where),
+            score=r.get(data, "score", _NUMBER, where),
+            reasoning=r.get(data, "reasoning", str, where),
+            intent=r.get(data, "intent", str, where),
             **timing,
         )
     return ErrorEvent(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from trace_ops.cost import trace_cost
-from trace_ops.trace import ErrorEvent, Event, LLMCall, ToolCall, Trace
+from trace_ops.trace import ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
 
 __all__ = [
     "ASPECTS",
@@ -74,6 +74,7 @@ ASPECTS = (
     "cost",
     "latency",
     "errors",
+    "judgments",
 )
 
 #: Keys that change on every run; stripped from prompts before comparing.
@@ -347,6 +348,19 @@ class FinishReasonChange:
 
 
 @dataclass(frozen=True)
+class JudgmentChange:
+    """A judge's verdict or score on an aligned step differs."""
+
+    old_index: int
+    new_index: int
+    name: str
+    old_verdict: str | None
+    new_verdict: str | None
+    old_score: float | None
+    new_score: float | None
+
+
+@dataclass(frozen=True)
 class Delta:
     """A figure in both runs; None is unknown (not recorded or not priced), never zero."""
 
@@ -411,6 +425,7 @@ class TraceDiff:
     latency_ms: Delta = Delta(None, None)
     errors_appeared: tuple[ErrorRef, ...] = ()
     errors_disappeared: tuple[ErrorRef, ...] = ()
+    judgment_changes: tuple[JudgmentChange, ...] = ()
     ignored: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -427,6 +442,7 @@ class TraceDiff:
             self.finish_reason_changes,
             self.errors_appeared,
             self.errors_disappeared,
+            self.judgment_changes,
         )
         return self.trajectory is not None or any(d.changed for d in deltas) or any(listed)
 
@@ -492,7 +508,8 @@ class TraceDiff:
         [{old_index, new_index, op, old_message, new_message, role, diff}], `response_changes`
         [{old_index, new_index, old_text, new_text, similarity}], `finish_reason_changes`
         [{old_index, new_index, old, new}], `errors`: {appeared, disappeared: [{index, label,
-        kind, message}]}.
+        kind, message}]}, `judgment_changes` [{old_index, new_index, name, old_verdict,
+        new_verdict, old_score, new_score}].
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -519,6 +536,7 @@ class TraceDiff:
                 "appeared": _jsonable(self.errors_appeared),
                 "disappeared": _jsonable(self.errors_disappeared),
             },
+            "judgment_changes": _jsonable(self.judgment_changes),
         }
 
 
@@ -537,6 +555,7 @@ _ASPECT_FIELDS: dict[str, tuple[str, ...]] = {
     "cost": ("cost_usd",),
     "latency": ("latency_ms",),
     "errors": ("errors_appeared", "errors_disappeared"),
+    "judgments": ("judgment_changes",),
 }
 
 
@@ -603,6 +622,7 @@ def diff_traces(
 
     pairs = [(i1 + k, j1 + k) for tag, i1, i2, j1, _ in ops if tag == "equal" for k in range(i2 - i1)]
     out = _PairFindings(old_prompts=_Prompts(old.llm_calls), new_prompts=_Prompts(new.llm_calls))
+    judgments: list[JudgmentChange] = []
     for i, j in pairs:
         a, b = old_events[i], new_events[j]
         if isinstance(a, LLMCall) and isinstance(b, LLMCall):
@@ -611,6 +631,12 @@ def diff_traces(
             changes = value_changes(_parsed(a.input), _parsed(b.input))
             if changes:
                 out.tool_args.append(ToolArgsChange(a.name, "tool_call", i, j, tuple(changes)))
+        elif (
+            isinstance(a, Judgment)
+            and isinstance(b, Judgment)
+            and (a.verdict, a.score) != (b.verdict, b.score)
+        ):
+            judgments.append(JudgmentChange(i, j, a.name, a.verdict, b.verdict, a.score, b.score))
 
     old_tools, new_tools = tool_counts(old), tool_counts(new)
     appeared, disappeared = _error_changes(_errors(old), _errors(new))
@@ -637,6 +663,7 @@ def diff_traces(
         latency_ms=Delta(_latency(old), _latency(new)),
         errors_appeared=appeared,
         errors_disappeared=disappeared,
+        judgment_changes=tuple(judgments),
     )
 
 
@@ -1041,7 +1068,17 @@ def change_lines(d: TraceDiff) -> list[tuple[str, str]]:
         if errors:
             out.append(("errors", f"{title}:"))
             add("errors", errors, lambda e: "  " + _describe_error(e), "errors")
+    add("judgments", d.judgment_changes, _describe_judgment, "judgment changes")
     return out
+
+
+def _describe_judgment(c: JudgmentChange) -> str:
+    parts = []
+    if c.old_verdict != c.new_verdict:
+        parts.append(f"verdict {c.old_verdict} → {c.new_verdict}")
+    if c.old_score != c.new_score:
+        parts.append(f"score {c.old_score} → {c.new_score}")
+    return f"Judge {c.name} changed (step {c.new_index + 1}): {', '.join(parts)}"
 
 
 def _describe_requested(c: RequestedToolsChange) -> str:

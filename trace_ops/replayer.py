@@ -14,7 +14,9 @@ class Replayer(Session):
 
     In the default mode `none`, a call that matches no recorded call raises
     `CassetteMismatchError` (with the closest recorded request and what differs) and never
-    reaches the network. `rep.trace` is the replayed run, for assertions.
+    reaches the network. `rep.trace` is the replayed run, for assertions. With
+    `replay_tools=True`, functions decorated with `@trace_ops.tool` return their recorded
+    outputs instead of running (no side effects).
     """
 
     def __init__(
@@ -28,6 +30,7 @@ class Replayer(Session):
         scrub_patterns: Iterable[str] = (),
         before_record: BeforeRecord | None = None,
         rerecord_hint: str | None = None,
+        replay_tools: bool = False,
     ) -> None:
         super().__init__(
             path,
@@ -38,6 +41,7 @@ class Replayer(Session):
             scrub_patterns=scrub_patterns,
             before_record=before_record,
             rerecord_hint=rerecord_hint,
+            replay_tools=replay_tools,
         )
 
     def __enter__(self) -> Replayer:

@@ -14,21 +14,24 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from trace_ops._plain import jsonable
 from trace_ops.cassette import load_cassette, save_cassette
 from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError, TraceOpsError
 from trace_ops.matching import MATCH_FIELDS, MatchIndex, fingerprint, validate_match_on
 from trace_ops.modes import Policy, RecordMode, policy_for
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
-from trace_ops.trace import AgentDecision, ErrorEvent, Event, LLMCall, ToolCall, Trace, utc_now_iso
+from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace, utc_now_iso
 
 log = logging.getLogger("trace_ops")
 
@@ -37,6 +40,10 @@ _stack_lock = threading.Lock()
 _owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("trace_ops_owner", default=None)
 
 BeforeRecord = Callable[[Event], "Event | None"]
+
+
+def _tool_key(name: str, input: Any) -> tuple[str, str]:
+    return name, json.dumps(input, sort_keys=True, default=str)
 
 
 def active_sessions() -> tuple[Session, ...]:
@@ -170,6 +177,7 @@ class Session:
         rerecord_hint: str | None = None,
         record_hint: str | None = None,
         missing_ok: bool = False,
+        replay_tools: bool = False,
         tags: Sequence[str] = (),
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -183,6 +191,8 @@ class Session:
         self.rerecord_hint = rerecord_hint
         self.record_hint = record_hint
         self.missing_ok = missing_ok
+        self.replay_tools = replay_tools
+        self._tools: dict[tuple[str, str], deque[ToolCall]] = {}
         self.missing = False
         self.failures: list[TraceOpsError] = []
         self.trace = Trace(tags=list(tags), metadata=dict(metadata or {}))
@@ -215,6 +225,10 @@ class Session:
                 sequential=self.sequential,
                 allow_repeats=self.allow_playback_repeats,
             )
+            for recorded_tool in self.cassette.tool_calls:
+                self._tools.setdefault(_tool_key(recorded_tool.name, recorded_tool.input), deque()).append(
+                    recorded_tool
+                )
         elif self.policy.require_cassette:
             self.missing = True
             if not self.missing_ok:
@@ -373,8 +387,8 @@ class Session:
         """Add a tool invocation to the trace (for tools trace_ops does not intercept)."""
         event = ToolCall(
             name=name,
-            input=input,
-            output=output,
+            input=jsonable(input),
+            output=jsonable(output),
             error=None
             if error is None
             else (error if isinstance(error, str) else f"{type(error).__name__}: {error}"),
@@ -385,9 +399,52 @@ class Session:
         self._add(event, recorded=True)
         return event
 
+    def replayed_tool_call(self, name: str, input: Any) -> ToolCall | None:
+        """With `replay_tools`, the recorded call of tool `name` with this input (consumed in order).
+
+        None when tools run for real; a mismatch error when replaying tools and none was recorded.
+        """
+        if not self.replay_tools or self.cassette is None:
+            return None
+        with self._lock:
+            queue = self._tools.get(_tool_key(name, jsonable(input)))
+            recorded = queue.popleft() if queue else None
+        if recorded is None:
+            where = str(self.path) if self.path is not None else "(in-memory cassette)"
+            error = CassetteMismatchError(
+                f"no recorded call of tool {name!r} with input {jsonable(input)!r} in cassette {where}; "
+                f"{self._hint()}"
+            )
+            with self._lock:
+                self.failures.append(error)
+            raise error
+        self._add(recorded, recorded=False)
+        return recorded
+
+    def record_judgment(
+        self,
+        name: str,
+        *,
+        verdict: str | None = None,
+        score: float | None = None,
+        reasoning: str | None = None,
+        intent: str | None = None,
+    ) -> Judgment:
+        """Add an evaluation result (judge verdict, score, reasoning) to the trace."""
+        event = Judgment(
+            name=name,
+            verdict=verdict,
+            score=score,
+            reasoning=reasoning,
+            intent=intent,
+            started_at=utc_now_iso(),
+        )
+        self._add(event, recorded=True)
+        return event
+
     def record_decision(self, decision: str, **detail: Any) -> AgentDecision:
         """Add an agent decision (delegation, routing, planning) to the trace."""
-        event = AgentDecision(decision=decision, detail=detail, started_at=utc_now_iso())
+        event = AgentDecision(decision=decision, detail=jsonable(detail), started_at=utc_now_iso())
         self._add(event, recorded=True)
         return event
 

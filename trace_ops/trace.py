@@ -145,8 +145,24 @@ class ErrorEvent(Event):
         return f"error:{self.error_type}"
 
 
+@dataclass(eq=False)
+class Judgment(Event):
+    """An evaluation of the agent's work (an LLM judge, a rubric, a human label)."""
+
+    kind: ClassVar[str] = "judgment"
+    name: str
+    verdict: str | None = None
+    score: float | None = None
+    reasoning: str | None = None
+    intent: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"judge:{self.name}"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (LLMCall, ToolCall, AgentDecision, ErrorEvent)
+    cls.kind: cls for cls in (LLMCall, ToolCall, AgentDecision, ErrorEvent, Judgment)
 }
 
 

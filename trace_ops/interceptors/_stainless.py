@@ -24,6 +24,7 @@ from typing import Any
 
 import wrapt
 
+from trace_ops._plain import jsonable
 from trace_ops.session import CallHandle, begin_llm_call
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
@@ -33,40 +34,6 @@ _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
 #: Response headers worth keeping (the SDK exposes the request id on results).
 KEPT_RESPONSE_HEADERS = ("x-request-id", "request-id", "retry-after")
 RAW_HEADERS = ("x-stainless-raw-response", "x-stainless-streamed-raw-response")
-
-
-def jsonable(value: Any) -> Any:
-    """A JSON-safe deep copy of a request body (SDK bodies may hold models, tuples, bytes)."""
-
-    def default(obj: Any) -> Any:
-        dump = getattr(obj, "model_dump", None)
-        if callable(dump):  # as the SDKs serialize models in request bodies
-            try:
-                return dump(mode="json", exclude_unset=True, by_alias=True)
-            except TypeError:
-                return dump()
-        if isinstance(obj, (set, frozenset, tuple)):
-            return list(obj)
-        if isinstance(obj, bytes):
-            return f"<{len(obj)} bytes>"
-        iso = getattr(obj, "isoformat", None)
-        if callable(iso):
-            return iso()
-        return str(obj)
-
-    return json.loads(json.dumps(_strip_omitted(value), default=default))
-
-
-_OMITTED = frozenset({"NotGiven", "Omit", "NotGivenOr"})
-
-
-def _strip_omitted(value: Any) -> Any:
-    """Drop the SDKs' `NOT_GIVEN` / `omit` sentinels: the SDK leaves them out of the wire body too."""
-    if isinstance(value, dict):
-        return {k: _strip_omitted(v) for k, v in value.items() if type(v).__name__ not in _OMITTED}
-    if isinstance(value, (list, tuple)):
-        return [_strip_omitted(v) for v in value if type(v).__name__ not in _OMITTED]
-    return value
 
 
 class StainlessInterceptor:
@@ -129,6 +96,8 @@ class StainlessInterceptor:
         if extra:
             body = {**body, **extra}
         request = jsonable(body)
+        if not isinstance(request, dict):
+            request = {"body": request}
         params = getattr(options, "params", None)
         if params:
             request["query"] = jsonable(params)

@@ -19,7 +19,7 @@ from typing import Any
 
 import wrapt
 
-from trace_ops.interceptors._stainless import jsonable
+from trace_ops._plain import jsonable
 from trace_ops.normalize import sse_json_chunks
 from trace_ops.session import CallHandle, begin_llm_call
 
