@@ -3,7 +3,9 @@
 1. starts the bundled fake LLM server on 127.0.0.1 (a real HTTP server, real OpenAI SDK);
 2. records the agent in examples/demo_agent.py into a YAML cassette;
 3. stops the server and replays the same agent from the cassette (zero requests served);
-4. changes the agent's prompt and shows the mismatch report a reviewer would get.
+4. changes the agent's prompt: replay refuses with a field-by-field mismatch;
+5. re-records the changed agent and prints the semantic diff (and a markdown PR report);
+6. checks budgets (calls, tokens, loops) on the recorded trace.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import openai  # noqa: E402
 from demo_agent import run_agent  # noqa: E402
 
 from tests.fakellm import FakeLLMServer  # noqa: E402
-from trace_ops import CassetteMismatchError, Recorder, Replayer, load_cassette  # noqa: E402
+from trace_ops import CassetteMismatchError, Recorder, Replayer, diff_traces, load_cassette  # noqa: E402
+from trace_ops.assertions import assert_max_llm_calls, assert_no_loops, assert_tokens_under  # noqa: E402
+from trace_ops.reporters.markdown import diff_to_markdown  # noqa: E402
 
 
 def main() -> int:
@@ -69,7 +73,33 @@ def main() -> int:
     else:
         print("   unexpected: the changed agent replayed")
         return 1
-    ok = replayed_answer == live_answer and server.request_count == served
+
+    changed = cassette.with_name("research_agent_lyon.yaml")
+    with FakeLLMServer() as second:
+        client2 = openai.OpenAI(
+            base_url=second.openai_base_url, api_key="sk-demo-not-a-real-key", max_retries=0
+        )
+        with Recorder(save_to=changed) as rec2:
+            run_agent(client2, rec2, topic="Lyon", extra_check=True)
+    diff = diff_traces(load_cassette(cassette), load_cassette(changed))
+    report = Path(args.out) / "diff.md"
+    report.write_text(diff_to_markdown(diff, title="research agent: Paris → Lyon"), encoding="utf-8")
+    print(f"\n4. re-recorded the changed agent; the semantic diff (markdown for a PR: {report}):")
+    print("   " + diff.summary().replace("\n", "\n   "))
+
+    print("\n5. budgets on the recorded run:")
+    cost = trace.total_cost_usd
+    print(f"   cost ${cost:.6f}" if cost is not None else "   cost unknown")
+    assert_max_llm_calls(trace, max_calls=6)
+    assert_tokens_under(trace, max_tokens=5_000)
+    assert_no_loops(trace, max_consecutive_same_tool=3)
+    print("   within 6 LLM calls, 5,000 tokens, no tool loops: ok")
+    try:
+        assert_max_llm_calls(load_cassette(changed), max_calls=5)
+    except AssertionError as exc:
+        print("   the changed agent breaks a 5-call budget: " + str(exc).splitlines()[0])
+
+    ok = replayed_answer == live_answer and server.request_count == served and diff.has_changes
     print("\ndemo " + ("passed" if ok else "FAILED"))
     return 0 if ok else 1
 

@@ -89,9 +89,13 @@ def ask(client: openai.OpenAI, session: Session | None, question: str, tool_orde
     raise RuntimeError("agent did not finish in 4 steps")
 
 
-def run_agent(client: openai.OpenAI, session: Session | None = None, *, topic: str = "Paris") -> str:
-    """Two tool-using turns, then a streamed summary."""
+def run_agent(
+    client: openai.OpenAI, session: Session | None = None, *, topic: str = "Paris", extra_check: bool = False
+) -> str:
+    """Two tool-using turns (three with `extra_check`), then a streamed summary."""
     fact = ask(client, session, f"How many people live in {topic}?", ["search", "calculator"])
+    if extra_check:
+        ask(client, session, f"Double-check: population of {topic}?", ["search"])
     total = ask(client, session, "What is 2 plus 40?", ["calculator", "search"])
     stream = client.chat.completions.create(
         model="gpt-4o-mini",
