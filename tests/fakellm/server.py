@@ -195,6 +195,22 @@ def _injected_error(body: JSONDict, anthropic: bool) -> _JsonReply | None:
 # --------------------------------------------------------------------------- OpenAI chat
 
 
+def _structured(response_format: Any, text: str) -> str:
+    """With a `json_schema` response format, a JSON object filling each string property with `text`."""
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return text
+    schema = (response_format.get("json_schema") or {}).get("schema") or {}
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict):
+        return json.dumps({"answer": text})
+    filled = {
+        name: text if (spec or {}).get("type") == "string" else len(text)
+        for name, spec in properties.items()
+        if isinstance(spec, dict)
+    }
+    return json.dumps(filled)
+
+
 def _chat_completions(body: JSONDict) -> _Reply:
     """``POST /v1/chat/completions``: echo, tool call, or tool-result answer."""
     model = str(body.get("model", ""))
@@ -221,7 +237,7 @@ def _chat_completions(body: JSONDict) -> _Reply:
         if last.get("role") == "tool":
             content = "Based on the tool result: " + _text_of(last.get("content"))
         else:
-            content = "Echo: " + user_text
+            content = _structured(body.get("response_format"), "Echo: " + user_text)
         finish_reason, out_text = "stop", content
 
     prompt_tokens = _count(*(_text_of(m.get("content")) for m in messages))

@@ -16,6 +16,7 @@ import pytest
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response
+from pydantic import BaseModel
 
 from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder, Replayer, load_cassette
@@ -113,6 +114,24 @@ def chat_raw_response(c: openai.OpenAI) -> Any:
     return [raw.headers.get("x-request-id"), parsed, parsed._request_id]
 
 
+class Answer(BaseModel):
+    answer: str
+    length: int
+
+
+def chat_parse_structured_output(c: openai.OpenAI) -> Any:
+    result = c.chat.completions.parse(model="gpt-4o", messages=MESSAGES, response_format=Answer)
+    parsed = result.choices[0].message.parsed
+    assert isinstance(parsed, Answer) and parsed.answer.startswith("Echo: ")
+    return [result, parsed]
+
+
+def chat_streaming_response(c: openai.OpenAI) -> Any:
+    with c.chat.completions.with_streaming_response.create(model="gpt-4o", messages=MESSAGES) as response:
+        assert response.headers.get("x-request-id")
+        return [list(response.iter_lines()), response.http_request.url.path]
+
+
 def responses_plain(c: openai.OpenAI) -> Any:
     result = c.responses.create(
         model="gpt-4o", input="What is the capital of France?", instructions="Be terse."
@@ -152,6 +171,8 @@ SYNC_SCENARIOS: dict[str, Callable[[openai.OpenAI], Any]] = {
         chat_stream_context_manager,
         chat_stream_helper,
         chat_raw_response,
+        chat_parse_structured_output,
+        chat_streaming_response,
         responses_plain,
         responses_tools,
         responses_stream,
