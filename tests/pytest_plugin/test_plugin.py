@@ -269,3 +269,65 @@ def test_coexists_with_pytest_recording(
     result = pytester.runpytest_subprocess(*args, "--record-mode=once")
     result.assert_outcomes(passed=2)
     assert cassette_file(pytester, module="test_both").exists()
+
+
+class _Collector:
+    """A local report receiver on 127.0.0.1 answering a scripted list of statuses."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        import http.server
+        import threading
+
+        self.statuses = statuses
+        self.bodies: list[dict[str, object]] = []
+        collector = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                status = collector.statuses.pop(0) if collector.statuses else 200
+                if status == 200:
+                    collector.bodies.append(json.loads(body))
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/runs"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_report_upload_retries_then_succeeds(pytester: pytest.Pytester, server: FakeLLMServer) -> None:
+    write_agent(pytester)
+    collector = _Collector([500])
+    try:
+        result = pytester.runpytest("--record", f"--trace-ops-report-url={collector.url}")
+    finally:
+        collector.close()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["trace_ops: run report uploaded (2 attempt(s))"])
+    (document,) = collector.bodies
+    assert document["cases"][0]["outcome"] == "recorded"  # type: ignore[index]
+
+
+def test_report_upload_failure_falls_back_and_keeps_the_outcome(
+    pytester: pytest.Pytester, server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_agent(pytester)
+    collector = _Collector([422])
+    monkeypatch.setenv("TRACE_OPS_REPORT_URL", collector.url)
+    try:
+        result = pytester.runpytest("--record")
+    finally:
+        collector.close()
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["trace_ops: run report upload failed after 1 attempt(s)*saved to*"])
+    fallback = list((pytester.path / ".pytest_cache" / "trace_ops").glob("trace-ops-report-*.json"))
+    assert len(fallback) == 1 and json.loads(fallback[0].read_text())["run"]["totals"]["passed"] == 1
