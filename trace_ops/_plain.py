@@ -9,8 +9,15 @@ from typing import Any
 
 def jsonable(value: Any) -> Any:
     """A JSON-safe deep copy (SDK bodies and tool I/O may hold models, dataclasses, tuples, bytes)."""
+    return jsonable_text(value)[0]
+
+
+def jsonable_text(value: Any) -> tuple[Any, str]:
+    """`jsonable(value)` and its JSON text, for callers that also need the text."""
 
     def default(obj: Any) -> Any:
+        if type(obj).__name__ in _OMITTED:
+            return None
         dump = getattr(obj, "model_dump", None)
         if callable(dump):  # as the SDKs serialize models in request bodies
             try:
@@ -29,18 +36,17 @@ def jsonable(value: Any) -> Any:
         return str(obj)
 
     try:
-        return json.loads(json.dumps(_strip_omitted(value), default=default, allow_nan=False))
+        text = json.dumps(_strip_omitted(value), default=default, allow_nan=False, ensure_ascii=False)
+        return json.loads(text), text
     except (ValueError, RecursionError):  # circular, NaN/inf: keep a readable trace of it, never crash
-        return repr(value)
+        return repr(value), json.dumps(repr(value))
 
 
 _OMITTED = frozenset({"NotGiven", "Omit", "NotGivenOr"})
 
 
 def _strip_omitted(value: Any) -> Any:
-    """Drop the SDKs' `NOT_GIVEN` / `omit` sentinels: the SDK leaves them out of the wire body too."""
+    """Drop the SDKs' `NOT_GIVEN` / `omit` sentinels (top-level arguments; the SDK never sends them)."""
     if isinstance(value, dict):
-        return {k: _strip_omitted(v) for k, v in value.items() if type(v).__name__ not in _OMITTED}
-    if isinstance(value, (list, tuple)):
-        return [_strip_omitted(v) for v in value if type(v).__name__ not in _OMITTED]
+        return {k: v for k, v in value.items() if type(v).__name__ not in _OMITTED}
     return value

@@ -11,14 +11,16 @@ PyYAML pays per node, not per byte.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from trace_ops._files import atomic_write_text
 from trace_ops.errors import CassetteError, CassetteNotFoundError
 from trace_ops.matching import PROMPT_KEYS
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
@@ -156,19 +158,7 @@ def save_cassette(trace: Trace, path: str | os.PathLike[str], *, scrubber: Scrub
     """Write a trace atomically: a temp file in the same directory, fsynced, then renamed over `path`."""
     target = Path(path)
     text = dumps_cassette(trace, scrubber or DEFAULT_SCRUBBER)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return target
+    return atomic_write_text(target, text)
 
 
 # ---------------------------------------------------------------- reading
@@ -364,8 +354,25 @@ def _supported() -> str:
     return __version__
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic GC: building millions of acyclic objects otherwise triggers it again and again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def loads_cassette(text: str, source: str = "<cassette>") -> Trace:
     """Parse cassette text (safe loader only) into a Trace."""
+    with _no_cyclic_gc():
+        return _loads(text, source)
+
+
+def _loads(text: str, source: str) -> Trace:
     try:
         document = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

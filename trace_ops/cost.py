@@ -14,6 +14,7 @@ not drift when prices change later. Non-tiered prices are affine in the token co
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import importlib.metadata
 import threading
 import warnings
@@ -153,8 +154,12 @@ def clear_registered_prices() -> None:
         _misses.clear()
 
 
+@functools.lru_cache(maxsize=1)
 def price_data_version() -> str | None:
-    """Which price data prices calls, e.g. `genai-prices 0.2.3` (None when it is not installed)."""
+    """Which price data prices calls, e.g. `genai-prices 0.2.3` (None when it is not installed).
+
+    Cached: package metadata lookups cost more than loading a small cassette.
+    """
     try:
         version = importlib.metadata.version("genai-prices")
     except importlib.metadata.PackageNotFoundError:

@@ -6,6 +6,7 @@ contained a secret still matches its scrubbed recording on replay.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -59,6 +60,20 @@ class Scrubber:
             value = pattern.sub(self.replacement, value)
         return value
 
+    def might_hold_secrets(self, value: Any, text: str | None = None) -> bool:
+        """A cheap pre-check on the JSON text of `value`: False means `data` would change nothing."""
+        if text is None:
+            try:
+                text = json.dumps(value, ensure_ascii=False, default=str)
+            except (TypeError, ValueError, RecursionError):
+                return True
+        if self._extra and any(p.search(text) for p in self._extra):
+            return True
+        lowered = text.lower()
+        if any(marker in text for marker in _CASE_MARKERS) or "bearer" in lowered:
+            return True
+        return any(f'"{key}"' in lowered for key in SENSITIVE_KEYS)
+
     def data(self, value: Any) -> Any:
         """Scrub nested dicts/lists/strings, returning new containers (the input is not changed)."""
         if isinstance(value, str):
@@ -76,5 +91,8 @@ class Scrubber:
             return [self.data(v) for v in value]
         return value
 
+
+#: Substrings every default secret pattern contains (checked before running the regexes).
+_CASE_MARKERS = ("sk-", "AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "AIza")
 
 DEFAULT_SCRUBBER = Scrubber()

@@ -139,14 +139,20 @@ class CallHandle:
         self._publish()
 
 
-def begin_llm_call(provider: str, endpoint: str, request: dict[str, Any]) -> CallHandle | None:
-    """Called by an interceptor for each SDK call. None means: no session, or an outer layer owns it."""
+def begin_llm_call(
+    provider: str, endpoint: str, request: dict[str, Any], *, request_text: str | None = None
+) -> CallHandle | None:
+    """Called by an interceptor for each SDK call. None means: no session, or an outer layer owns it.
+
+    `request_text`, the request's JSON text when the interceptor has it, spares a re-encoding.
+    """
     if not _stack or _owner.get() is not None:
         return None
     sessions = active_sessions()
     recorders: list[Session] = []
     innermost = sessions[-1]
-    scrubbed = innermost.scrubber.data(request)
+    scrubber = innermost.scrubber
+    scrubbed = scrubber.data(request) if scrubber.might_hold_secrets(request, request_text) else request
     event = LLMCall(
         provider=provider, endpoint=endpoint, request=scrubbed, fingerprint=fingerprint(endpoint, scrubbed)
     )

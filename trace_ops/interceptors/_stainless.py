@@ -24,7 +24,7 @@ from typing import Any
 
 import wrapt
 
-from trace_ops._plain import jsonable
+from trace_ops._plain import jsonable, jsonable_text
 from trace_ops.session import CallHandle, begin_llm_call
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
@@ -89,29 +89,30 @@ class StainlessInterceptor:
         dotted = path.replace("/", ".")
         return dotted if method.upper() == "POST" else f"{method.upper()} {dotted}"
 
-    def describe(self, options: Any) -> tuple[str, dict[str, Any]]:
-        """(endpoint, request body) of an SDK request, JSON-safe."""
+    def describe(self, options: Any) -> tuple[str, dict[str, Any], str | None]:
+        """(endpoint, request body JSON-safe, its JSON text if unchanged since encoding) of a request."""
         body = options.json_data if isinstance(options.json_data, dict) else {}
         extra = getattr(options, "extra_json", None)
         if extra:
             body = {**body, **extra}
-        request = jsonable(body)
+        request, encoded = jsonable_text(body)
+        text: str | None = encoded
         if not isinstance(request, dict):
-            request = {"body": request}
+            request, text = {"body": request}, None
         params = getattr(options, "params", None)
         if params:
-            request["query"] = jsonable(params)
+            request["query"], text = jsonable(params), None
         if getattr(options, "files", None):
-            request["files"] = "<multipart upload>"
-        return self.endpoint(str(options.method), str(options.url)), request
+            request["files"], text = "<multipart upload>", None
+        return self.endpoint(str(options.method), str(options.url)), request, text
 
     # ------------------------------------------------------------ wrappers
 
     def _sync_request(self, base: ModuleType, http: ModuleType) -> Any:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             cast_to, options, stream, stream_cls = _bind(args, kwargs)
-            endpoint, request = self.describe(options)
-            handle = begin_llm_call(self.provider, endpoint, request)
+            endpoint, request, text = self.describe(options)
+            handle = begin_llm_call(self.provider, endpoint, request, request_text=text)
             if handle is None:
                 return wrapped(*args, **kwargs)
             if handle.replayed is not None:
@@ -139,8 +140,8 @@ class StainlessInterceptor:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             async def run() -> Any:
                 cast_to, options, stream, stream_cls = _bind(args, kwargs)
-                endpoint, request = self.describe(options)
-                handle = begin_llm_call(self.provider, endpoint, request)
+                endpoint, request, text = self.describe(options)
+                handle = begin_llm_call(self.provider, endpoint, request, request_text=text)
                 if handle is None:
                     return await wrapped(*args, **kwargs)
                 if handle.replayed is not None:
@@ -179,7 +180,12 @@ class StainlessInterceptor:
             if handle is not None and response is not None and handle.replayed is None:
                 _capture.set(None)
                 headers = _kept_headers(response.headers)
-                if hasattr(response, "_content"):
+                is_sse = response.headers.get("content-type", "").startswith("text/event-stream")
+                if hasattr(response, "_content") and is_sse:  # an SSE body that arrived already read
+                    handle.stream_started(response.status_code, headers)
+                    handle.stream_chunk(response.content)
+                    handle.stream_finished(complete=True)
+                elif hasattr(response, "_content"):
                     handle.responded(response.status_code, headers, _body(response))
                 else:
                     handle.stream_started(response.status_code, headers)
@@ -255,7 +261,11 @@ def _override_cast_to(client: Any, cast_to: Any, options: Any) -> Any:
 
 
 def _kept_headers(headers: Any) -> dict[str, str]:
-    kept = {name: headers[name] for name in KEPT_RESPONSE_HEADERS if name in headers}
+    kept = {}
+    for name in KEPT_RESPONSE_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            kept[name] = value
     content_type = headers.get("content-type", "")
     if content_type and not content_type.startswith(("application/json", "text/event-stream")):
         kept["content-type"] = content_type

@@ -16,7 +16,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from trace_ops._files import atomic_write_text
 from trace_ops._version import __version__
 
 REPORT_SCHEMA_VERSION = 1
@@ -198,26 +198,10 @@ def _dumps(document: Mapping[str, Any], *, indent: int | None) -> str:
     return json.dumps(_jsonable(document), indent=indent, separators=separators, ensure_ascii=False)
 
 
-def _atomic_write(target: Path, text: str) -> None:
-    """Temp file in the target's directory, fsynced, then renamed: readers never see half a report."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_report(document: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     """Save the document as UTF-8 JSON (indent 2) atomically, creating parent directories."""
     target = Path(path)
-    _atomic_write(target, _dumps(document, indent=2) + "\n")
+    atomic_write_text(target, _dumps(document, indent=2) + "\n")
     return target
 
 

@@ -1,0 +1,28 @@
+"""Atomic file writes: a temp file in the target's directory, fsynced, then renamed over it.
+
+Readers (and a crash mid-write) only ever see the old file or the complete new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write_text(target: Path, text: str) -> Path:
+    """Write `text` (UTF-8, `\\n` newlines) to `target` atomically, creating parent directories."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
