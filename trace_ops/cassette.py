@@ -372,6 +372,32 @@ def loads_cassette(text: str, source: str = "<cassette>") -> Trace:
         return _loads(text, source)
 
 
+MAX_DEPTH = 64
+
+
+def _check_shape(document: Any, source: str) -> None:
+    """Reject YAML aliases (shared containers: "billion laughs") and absurd nesting, in one linear walk.
+
+    trace_ops never writes anchors, so a shared container means a hand-made or hostile file.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise CassetteError(f"{source}: invalid cassette: nesting deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if id(node) in seen:
+            raise CassetteError(f"{source}: invalid cassette: YAML anchors/aliases are not allowed")
+        seen.add(id(node))
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
 def _loads(text: str, source: str) -> Trace:
     try:
         document = yaml.load(text, Loader=_Loader)
@@ -383,6 +409,7 @@ def _loads(text: str, source: str) -> Trace:
         raise CassetteError(f"{source}: invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
         raise CassetteError(f"{source}: invalid cassette: nesting too deep") from None
+    _check_shape(document, source)
     try:
         return trace_from_document(document, source)
     except RecursionError:

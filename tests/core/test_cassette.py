@@ -201,3 +201,18 @@ def test_loader_is_safe() -> None:
     assert _Loader is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with pytest.raises(CassetteError):
         loads_cassette("version: 1\nevents: !!python/name:os.system\n")
+
+
+def test_aliases_and_deep_nesting_are_rejected_quickly(tmp_path: Path) -> None:
+    laughs = ["version: 1", 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    laughs += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    laughs += ["events: [{type: tool_call, name: x, input: *a9}]"]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(laughs) + "\n")
+    with pytest.raises(CassetteError, match="anchors/aliases are not allowed"):
+        load_cassette(path)
+    path.write_text(
+        "version: 1\nevents: [{type: tool_call, name: x, input: " + "[" * 200 + "]" * 200 + "}]\n"
+    )
+    with pytest.raises(CassetteError, match="nesting deeper than 64"):
+        load_cassette(path)
