@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import importlib.util
 import os
 import re
@@ -96,6 +97,11 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     )
 
 
+def _report_url(config: pytest.Config) -> str | None:
+    url = config.getoption("trace_ops_report_url", default=None) or os.environ.get("TRACE_OPS_REPORT_URL")
+    return str(url) if url else None
+
+
 def _explicit_record_mode(config: pytest.Config) -> bool:
     return any(a == "--record-mode" or a.startswith("--record-mode=") for a in config.invocation_params.args)
 
@@ -124,12 +130,22 @@ def pytest_configure(config: pytest.Config) -> None:
             "trace_ops: refusing to record cassettes while CI is set; pass --record-mode=once|new_episodes|"
             "all|rewrite explicitly if recording in CI is intended"
         )
+    from trace_ops import interceptors
+
+    interceptors.acquire()  # patched once for the run, not per test; idle patches just pass through
     state = RunState(mode=mode, started=time.time())
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(RunReporter(state), "trace_ops_run_reporter")
 
 
 # ---------------------------------------------------------------- fixtures
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if STATE_KEY in config.stash:
+        from trace_ops import interceptors
+
+        interceptors.release()
 
 
 @pytest.fixture
@@ -287,15 +303,13 @@ def _cost(trace: Trace) -> float | None:
         return None
 
 
-def case_info(session: Session, rootdir: Path) -> dict[str, Any]:
-    """What the summary and the run report need about one test's session (JSON-safe, xdist-safe)."""
+def case_info(session: Session, rootdir: Path, *, with_cost: bool) -> dict[str, Any]:
+    """What the summary and the run report need about one test's session (JSON-safe, xdist-safe).
+
+    Pricing is skipped unless something will show it (a recording, or a run report).
+    """
     path = session.path
-    relative = None
-    if path is not None:
-        try:
-            relative = str(path.resolve().relative_to(rootdir.resolve()))
-        except ValueError:
-            relative = str(path)
+    relative = os.path.relpath(path, rootdir) if path is not None else None
     trace = session.trace
     source = session.cassette
     return {
@@ -306,7 +320,7 @@ def case_info(session: Session, rootdir: Path) -> dict[str, Any]:
         "recorded_calls": session.recorded_count,
         "replayed_calls": session.replayed_count,
         "tokens": trace.total_tokens,
-        "cost_usd": _cost(trace),
+        "cost_usd": _cost(trace) if with_cost or session.recorded_count else None,
         "events": [_event_summary(e) for e in trace.events],
         "cassette_sdk_versions": dict(source.sdk_versions) if source is not None else {},
         "cassette_created_at": source.created_at if source is not None else None,
@@ -318,7 +332,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     session = item.stash.get(SESSION_KEY, None)
     if report.when == "teardown" and session is not None:
-        report.user_properties.append((_PROPERTY, case_info(session, item.config.rootpath)))
+        config = item.config
+        wants_cost = bool(config.getoption("trace_ops_report", default=None) or _report_url(config))
+        report.user_properties.append((_PROPERTY, case_info(session, config.rootpath, with_cost=wants_cost)))
     return report
 
 
@@ -354,6 +370,7 @@ def _parse_age(text: str) -> float:
     return float(match.group(1)) * unit
 
 
+@functools.cache
 def _installed_major(package: str) -> str | None:
     try:
         from importlib.metadata import version
@@ -454,7 +471,7 @@ class RunReporter:
         if hasattr(config, "workerinput"):
             return
         path = config.getoption("trace_ops_report", default=None)
-        url = config.getoption("trace_ops_report_url", default=None) or os.environ.get("TRACE_OPS_REPORT_URL")
+        url = _report_url(config)
         if not path and not url:
             return
         from trace_ops.ci import detect_ci

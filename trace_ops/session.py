@@ -51,6 +51,11 @@ def active_sessions() -> tuple[Session, ...]:
     return tuple(_stack)
 
 
+def recording_possible() -> bool:
+    """Cheap check interceptors make first: is any session active, and no outer layer owning the call?"""
+    return bool(_stack) and _owner.get() is None
+
+
 def current_session() -> Session | None:
     """The innermost active session, if any."""
     return _stack[-1] if _stack else None

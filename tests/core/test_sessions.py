@@ -225,11 +225,18 @@ def test_nested_recorder_inside_replayer_sees_replayed_calls(fake_llm: FakeLLMSe
     assert inner.trace.total_llm_calls == 1 and inner.recorded_count == 1
 
 
-def test_no_session_means_untouched_sdk(fake_llm: FakeLLMServer) -> None:
-    with Recorder():
-        pass
-    assert ask(client(fake_llm), "plain") == "Echo: plain"
-    assert "FunctionWrapper" not in type(openai._base_client.SyncAPIClient.__dict__["request"]).__name__
+def test_patches_are_refcounted_and_idle_patches_pass_through(fake_llm: FakeLLMServer) -> None:
+    from trace_ops import interceptors
+
+    before = interceptors._active  # the pytest plugin keeps one reference for the whole run
+    with Recorder() as rec:
+        assert interceptors._active == before + 1
+        assert "FunctionWrapper" in type(openai._base_client.SyncAPIClient.__dict__["request"]).__name__
+    assert interceptors._active == before
+    assert ask(client(fake_llm), "plain") == "Echo: plain"  # no session: not recorded anywhere
+    assert rec.trace.total_llm_calls == 0
+    patched = "FunctionWrapper" in type(openai._base_client.SyncAPIClient.__dict__["request"]).__name__
+    assert patched == (before > 0)
 
 
 def test_threads_record_and_replay_every_call(fake_llm: FakeLLMServer, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import wrapt
 
 from trace_ops._plain import jsonable, jsonable_text
-from trace_ops.session import CallHandle, begin_llm_call
+from trace_ops.session import CallHandle, begin_llm_call, recording_possible
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
     "trace_ops_capture", default=None
@@ -110,6 +110,8 @@ class StainlessInterceptor:
 
     def _sync_request(self, base: ModuleType, http: ModuleType) -> Any:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if not recording_possible():
+                return wrapped(*args, **kwargs)
             cast_to, options, stream, stream_cls = _bind(args, kwargs)
             endpoint, request, text = self.describe(options)
             handle = begin_llm_call(self.provider, endpoint, request, request_text=text)
@@ -138,6 +140,9 @@ class StainlessInterceptor:
 
     def _async_request(self, base: ModuleType, http: ModuleType) -> Any:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if not recording_possible():
+                return wrapped(*args, **kwargs)
+
             async def run() -> Any:
                 cast_to, options, stream, stream_cls = _bind(args, kwargs)
                 endpoint, request, text = self.describe(options)

@@ -21,7 +21,7 @@ import wrapt
 
 from trace_ops._plain import jsonable
 from trace_ops.normalize import sse_json_chunks
-from trace_ops.session import CallHandle, begin_llm_call
+from trace_ops.session import CallHandle, begin_llm_call, recording_possible
 
 #: Call options that say how to reach the provider, not what to ask it.
 TRANSPORT_KEYS = frozenset(
@@ -120,6 +120,8 @@ class LiteLLMInterceptor:
 
     def _wrapper(self, litellm: Any, endpoint: str, is_async: bool) -> Any:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if not recording_possible():
+                return wrapped(*args, **kwargs)
             handle = begin_llm_call(self.provider, endpoint, _describe(endpoint, args, kwargs))
             if handle is None:
                 return wrapped(*args, **kwargs)
