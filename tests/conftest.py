@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from tests.fakellm import FakeLLMServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# parsed-cassette cache: one throwaway directory per test run, never the user's ~/.cache
+os.environ.setdefault("TRACE_OPS_CACHE_DIR", tempfile.mkdtemp(prefix="trace-ops-cache-"))
 
 pytest_plugins = ["pytester"]
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from trace_ops import _parse_cache
 from trace_ops._files import atomic_write_text
 from trace_ops.errors import CassetteError, CassetteNotFoundError
 from trace_ops.matching import PROMPT_KEYS
@@ -369,7 +370,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 def loads_cassette(text: str, source: str = "<cassette>") -> Trace:
     """Parse cassette text (safe loader only) into a Trace."""
     with _no_cyclic_gc():
-        return _loads(text, source)
+        return _build(_parse(text, source), source)
 
 
 MAX_DEPTH = 64
@@ -398,7 +399,8 @@ def _check_shape(document: Any, source: str) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
-def _loads(text: str, source: str) -> Trace:
+def _parse(text: str, source: str) -> Any:
+    """YAML text -> checked document (safe loader, no aliases, bounded depth)."""
     try:
         document = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -410,6 +412,10 @@ def _loads(text: str, source: str) -> Trace:
     except RecursionError:
         raise CassetteError(f"{source}: invalid cassette: nesting too deep") from None
     _check_shape(document, source)
+    return document
+
+
+def _build(document: Any, source: str) -> Trace:
     try:
         return trace_from_document(document, source)
     except RecursionError:
@@ -433,4 +439,11 @@ def load_cassette(path: str | os.PathLike[str]) -> Trace:
         raise CassetteError(f"{source}: not UTF-8 text (bad byte at offset {exc.start})") from None
     if not text.strip():
         raise CassetteError(f"{source}: empty file, not a cassette")
-    return loads_cassette(text, source)
+    with _no_cyclic_gc():
+        cached = _parse_cache.get(raw)
+        if cached is not None:
+            return _build(cached, source)
+        document = _parse(text, source)
+        trace = _build(document, source)
+        _parse_cache.put(raw, document)
+        return trace

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import json
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -291,6 +292,7 @@ def _status_error_parts(exc: Any) -> tuple[int, dict[str, str], Any]:
     return response.status_code, _kept_headers(response.headers), _body(response)
 
 
+@functools.cache
 def _tee_classes(http: ModuleType, end_markers: tuple[str, ...]) -> tuple[type, type]:
     """Byte streams that pass the SDK's bytes through while recording them."""
 

@@ -12,6 +12,7 @@ completion` before a session started keeps the unpatched function.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -83,12 +84,7 @@ class LiteLLMInterceptor:
     def version(self) -> str | None:
         if self.module_name not in sys.modules:
             return None
-        try:
-            from importlib.metadata import version
-
-            return version("litellm")
-        except Exception:
-            return None
+        return _litellm_version()
 
     def install(self) -> None:
         litellm = sys.modules.get(self.module_name)
@@ -208,6 +204,17 @@ class LiteLLMInterceptor:
             return chunk
 
         return run()
+
+
+@functools.cache
+def _litellm_version() -> str | None:
+    """From package metadata (litellm has no `__version__`); cached, the lookup takes a millisecond."""
+    try:
+        from importlib.metadata import version
+
+        return version("litellm")
+    except Exception:
+        return None
 
 
 def _replay_stream_class(base: type) -> type:
