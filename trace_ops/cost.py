@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import importlib.metadata
+import sys
 import threading
 import warnings
 from dataclasses import dataclass
@@ -164,6 +165,8 @@ def price_data_version() -> str | None:
         version = importlib.metadata.version("genai-prices")
     except importlib.metadata.PackageNotFoundError:
         return None
+    if "genai_prices" not in sys.modules:  # not imported yet: nobody enabled auto-update; don't pay 0.2 s
+        return f"genai-prices {version}"
     gp = _genai_prices()
     snapshot = gp.data_snapshot.get_snapshot() if gp is not None else None
     if snapshot is not None and getattr(snapshot, "from_auto_update", False):

@@ -335,6 +335,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         config = item.config
         wants_cost = bool(config.getoption("trace_ops_report", default=None) or _report_url(config))
         report.user_properties.append((_PROPERTY, case_info(session, config.rootpath, with_cost=wants_cost)))
+        del item.stash[SESSION_KEY]  # free the traces now: a big suite would otherwise keep them all
     return report
 
 

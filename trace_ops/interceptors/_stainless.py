@@ -47,6 +47,7 @@ class StainlessInterceptor:
 
     def __init__(self) -> None:
         self._originals: list[tuple[type, str, Any]] = []
+        self._urls: dict[tuple[int, str], tuple[Any, Any]] = {}
 
     # ------------------------------------------------------------ install
 
@@ -204,6 +205,22 @@ class StainlessInterceptor:
 
     # ------------------------------------------------------------ replay
 
+    def _url(self, client: Any, path: str) -> Any:
+        """The request URL as the SDK builds it, memoized: URL parsing is a third of a replay's cost."""
+        base = getattr(client, "base_url", None)
+        key = (id(base), path)
+        hit = self._urls.get(key)
+        if hit is not None and hit[0] is base:
+            return hit[1]
+        try:
+            url = client._prepare_url(path)
+        except Exception:
+            url = path
+        if len(self._urls) > 512:
+            self._urls.clear()
+        self._urls[key] = (base, url)
+        return url
+
     def _replay_response(
         self, base: ModuleType, http: ModuleType, client: Any, options: Any, handle: CallHandle
     ) -> Any:
@@ -215,11 +232,7 @@ class StainlessInterceptor:
             for k, v in (options.headers or {}).items()
             if isinstance(v, str) and k.lower() in RAW_HEADERS
         }
-        try:
-            url = client._prepare_url(options.url)
-        except Exception:
-            url = str(options.url)
-        request = http.Request(options.method, url, headers=headers)
+        request = http.Request(options.method, self._url(client, str(options.url)), headers=headers)
         if event.error is not None:
             error_cls = getattr(base, event.error.get("type", ""), None)
             if not (isinstance(error_cls, type) and issubclass(error_cls, base.APIConnectionError)):
