@@ -69,10 +69,10 @@ class Scrubber:
                 return True
         if self._extra and any(p.search(text) for p in self._extra):
             return True
-        lowered = text.lower()
-        if any(marker in text for marker in _CASE_MARKERS) or "bearer" in lowered:
+        if any(marker in text for marker in _CASE_MARKERS):
             return True
-        return any(f'"{key}"' in lowered for key in SENSITIVE_KEYS)
+        lowered = text.lower()
+        return "bearer" in lowered or any(key in lowered for key in _QUOTED_KEYS)
 
     def data(self, value: Any) -> Any:
         """Scrub nested dicts/lists/strings, returning new containers (the input is not changed)."""
@@ -94,5 +94,7 @@ class Scrubber:
 
 #: Substrings every default secret pattern contains (checked before running the regexes).
 _CASE_MARKERS = ("sk-", "AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "AIza")
+
+_QUOTED_KEYS = tuple(f'"{key}"' for key in SENSITIVE_KEYS)
 
 DEFAULT_SCRUBBER = Scrubber()
