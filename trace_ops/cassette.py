@@ -23,7 +23,7 @@ import yaml
 from trace_ops import _parse_cache
 from trace_ops._files import atomic_write_text
 from trace_ops.errors import CassetteError, CassetteNotFoundError
-from trace_ops.matching import PROMPT_KEYS
+from trace_ops.matching import PROMPT_KEYS, fingerprint
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
 from trace_ops.trace import EVENT_TYPES, AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
 
@@ -69,7 +69,7 @@ def _llm_call_to_dict(call: LLMCall, scrub: Scrubber) -> dict[str, Any]:
     request = scrub.data(call.request)
     if "model" in request:
         out["model"] = request["model"]
-    out["fingerprint"] = call.fingerprint
+    out["fingerprint"] = call.fingerprint or fingerprint(call.endpoint, request)
     _common(call, out)
     if call.ttft_ms is not None:
         out["ttft_ms"] = round(call.ttft_ms, 3)

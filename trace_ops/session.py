@@ -155,12 +155,16 @@ def begin_llm_call(
         return None
     sessions = active_sessions()
     recorders: list[Session] = []
-    innermost = sessions[-1]
-    scrubber = innermost.scrubber
-    scrubbed = scrubber.data(request) if scrubber.might_hold_secrets(request, request_text) else request
-    event = LLMCall(
-        provider=provider, endpoint=endpoint, request=scrubbed, fingerprint=fingerprint(endpoint, scrubbed)
-    )
+    if any(s._can_replay for s in sessions):
+        # matching needs the fingerprint now, of the request as the cassette will hold it (scrubbed)
+        scrubber = sessions[-1].scrubber
+        if scrubber.might_hold_secrets(request, request_text):
+            request = scrubber.data(request)
+        event = LLMCall(
+            provider=provider, endpoint=endpoint, request=request, fingerprint=fingerprint(endpoint, request)
+        )
+    else:  # recording only: scrubbing and the fingerprint can wait until the cassette is written
+        event = LLMCall(provider=provider, endpoint=endpoint, request=request)
     for session in reversed(sessions):
         recorded = session._answer(event)
         if recorded is not None:
@@ -319,6 +323,10 @@ class Session:
         self.stop(exc)
 
     # ------------------------------------------------------------ matching
+
+    @property
+    def _can_replay(self) -> bool:
+        return self.policy.replay and self._index is not None
 
     def _answer(self, event: LLMCall) -> LLMCall | None:
         """The recorded call that answers `event`, None to go live, or a mismatch error."""

@@ -216,3 +216,16 @@ def test_aliases_and_deep_nesting_are_rejected_quickly(tmp_path: Path) -> None:
     )
     with pytest.raises(CassetteError, match="nesting deeper than 64"):
         load_cassette(path)
+
+
+def test_fingerprint_is_written_for_calls_recorded_without_one(tmp_path: Path) -> None:
+    from trace_ops.matching import fingerprint
+
+    request = {
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": "key sk-proj-0123456789abcdefghij"}],
+    }
+    call = LLMCall(provider="openai", endpoint="chat.completions", request=request, response=CHAT_RESPONSE)
+    loaded = load_cassette(save_cassette(Trace(events=[call]), tmp_path / "c.yaml")).llm_calls[0]
+    assert "[REDACTED]" in loaded.request["messages"][0]["content"]
+    assert loaded.fingerprint == fingerprint("chat.completions", loaded.request)  # of the scrubbed request
