@@ -29,7 +29,16 @@ class Recorder(Session):
         match_on: Iterable[str] | None = None,
         tags: Sequence[str] = (),
         metadata: dict[str, Any] | None = None,
+        intercept_langchain: bool = False,
+        intercept_langgraph: bool = False,
     ) -> None:
+        for flag, name in ((intercept_langchain, "LangChain"), (intercept_langgraph, "LangGraph")):
+            if flag:
+                raise NotImplementedError(
+                    f"{name} framework-level capture (graph/node/chain events) is not implemented yet; "
+                    f"{name} over the OpenAI, Anthropic or LiteLLM SDKs is already recorded and replayed "
+                    "by the SDK interceptors without this flag"
+                )
         super().__init__(
             save_to,
             record_mode=record_mode,
