@@ -21,7 +21,7 @@ import json
 import sys
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import wrapt
 
@@ -110,33 +110,53 @@ class StainlessInterceptor:
 
     # ------------------------------------------------------------ wrappers
 
+    def _begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[CallHandle, _Bound] | None:
+        bound = _bind(args, kwargs)
+        endpoint, request, text = self.describe(bound.options)
+        handle = begin_llm_call(self.provider, endpoint, request, request_text=text)
+        return None if handle is None else (handle, bound)
+
+    def _replay_arguments(
+        self, base: ModuleType, http: ModuleType, client: Any, handle: CallHandle, bound: _Bound
+    ) -> dict[str, Any]:
+        """Keyword arguments for the SDK's own `_process_response`, over the recorded answer."""
+        return {
+            "cast_to": _override_cast_to(client, bound.cast_to, bound.options),
+            "options": bound.options,
+            "response": self._replay_response(base, http, client, bound.options, handle),
+            "stream": bound.stream,
+            "stream_cls": bound.stream_cls,
+        }
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _live(base: ModuleType, handle: CallHandle) -> Iterator[None]:
+        """Around the real call: capture its answer, or record how it failed."""
+        token = _capture.set(handle)
+        try:
+            with handle.live():
+                yield
+        except base.APIStatusError as exc:
+            handle.responded(*_status_error_parts(exc))
+            raise
+        except Exception as exc:
+            handle.failed(exc)
+            raise
+        finally:
+            _capture.reset(token)
+
     def _sync_request(self, base: ModuleType, http: ModuleType) -> Any:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            if not recording_possible():
+            started = self._begin(args, kwargs) if recording_possible() else None
+            if started is None:
                 return wrapped(*args, **kwargs)
-            cast_to, options, stream, stream_cls = _bind(args, kwargs)
-            endpoint, request, text = self.describe(options)
-            handle = begin_llm_call(self.provider, endpoint, request, request_text=text)
-            if handle is None:
-                return wrapped(*args, **kwargs)
+            handle, bound = started
             if handle.replayed is not None:
-                response = self._replay_response(base, http, instance, options, handle)
-                cast_to = _override_cast_to(instance, cast_to, options)
                 return instance._process_response(
-                    cast_to=cast_to, options=options, response=response, stream=stream, stream_cls=stream_cls
+                    **self._replay_arguments(base, http, instance, handle, bound)
                 )
-            token = _capture.set(handle)
-            try:
-                with handle.live():
-                    return wrapped(*args, **kwargs)
-            except base.APIStatusError as exc:
-                handle.responded(*_status_error_parts(exc))
-                raise
-            except Exception as exc:
-                handle.failed(exc)
-                raise
-            finally:
-                _capture.reset(token)
+            with self._live(base, handle):
+                return wrapped(*args, **kwargs)
 
         return wrapper
 
@@ -146,33 +166,15 @@ class StainlessInterceptor:
                 return wrapped(*args, **kwargs)
 
             async def run() -> Any:
-                cast_to, options, stream, stream_cls = _bind(args, kwargs)
-                endpoint, request, text = self.describe(options)
-                handle = begin_llm_call(self.provider, endpoint, request, request_text=text)
-                if handle is None:
+                started = self._begin(args, kwargs)
+                if started is None:
                     return await wrapped(*args, **kwargs)
+                handle, bound = started
                 if handle.replayed is not None:
-                    response = self._replay_response(base, http, instance, options, handle)
-                    cast_to = _override_cast_to(instance, cast_to, options)
-                    return await instance._process_response(
-                        cast_to=cast_to,
-                        options=options,
-                        response=response,
-                        stream=stream,
-                        stream_cls=stream_cls,
-                    )
-                token = _capture.set(handle)
-                try:
-                    with handle.live():
-                        return await wrapped(*args, **kwargs)
-                except base.APIStatusError as exc:
-                    handle.responded(*_status_error_parts(exc))
-                    raise
-                except Exception as exc:
-                    handle.failed(exc)
-                    raise
-                finally:
-                    _capture.reset(token)
+                    arguments = self._replay_arguments(base, http, instance, handle, bound)
+                    return await instance._process_response(**arguments)
+                with self._live(base, handle):
+                    return await wrapped(*args, **kwargs)
 
             return run()
 
@@ -268,10 +270,17 @@ def _http_module(base: ModuleType) -> ModuleType:
     raise RuntimeError(f"{base.__name__}: cannot find the SDK's HTTP library")
 
 
-def _bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, bool, Any]:
+class _Bound(NamedTuple):
+    cast_to: Any
+    options: Any
+    stream: bool
+    stream_cls: Any
+
+
+def _bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Bound:
     cast_to = args[0] if args else kwargs.get("cast_to")
     options = args[1] if len(args) > 1 else kwargs.get("options")
-    return cast_to, options, bool(kwargs.get("stream", False)), kwargs.get("stream_cls")
+    return _Bound(cast_to, options, bool(kwargs.get("stream", False)), kwargs.get("stream_cls"))
 
 
 def _override_cast_to(client: Any, cast_to: Any, options: Any) -> Any:
