@@ -32,6 +32,34 @@ def _arguments(signature: inspect.Signature | None, args: tuple[Any, ...], kwarg
     return dict(bound.arguments)
 
 
+class _ToolRun:
+    """One call of a decorated tool: replayed from the cassette, or run and recorded."""
+
+    def __init__(
+        self, name: str, signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: Any
+    ) -> None:
+        self.name = name
+        self.session = current_session()
+        self.arguments = _arguments(signature, args, kwargs) if self.session is not None else None
+        self.started = time.perf_counter()
+
+    def replayed(self) -> tuple[bool, Any]:
+        """(True, recorded output) when the session replays tools, else (False, None)."""
+        recorded = self.session.replayed_tool_call(self.name, self.arguments) if self.session else None
+        if recorded is None:
+            return False, None
+        if recorded.error:
+            raise RecordedToolError(recorded.error)
+        return True, recorded.output
+
+    def record(self, result: Any = None, error: BaseException | None = None) -> None:
+        if self.session is not None:
+            duration = _ms(self.started)
+            self.session.record_tool_call(
+                self.name, self.arguments, result, error=error, duration_ms=duration
+            )
+
+
 @overload
 def tool(fn: F, *, name: str | None = None) -> F: ...
 @overload
@@ -48,55 +76,36 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None) -> An
         except (TypeError, ValueError):
             signature = None
 
-        def replayed(arguments: Any) -> tuple[bool, Any]:
-            session = current_session()
-            if session is None:
-                return False, None
-            recorded = session.replayed_tool_call(tool_name, arguments)
-            if recorded is None:
-                return False, None
-            if recorded.error:
-                raise RecordedToolError(recorded.error)
-            return True, recorded.output
-
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                session = current_session()
-                if session is None:
-                    return await func(*args, **kwargs)
-                arguments = _arguments(signature, args, kwargs)
-                hit, output = replayed(arguments)
+                run = _ToolRun(tool_name, signature, args, kwargs)
+                hit, output = run.replayed()
                 if hit:
                     return output
-                started = time.perf_counter()
                 try:
                     result = await func(*args, **kwargs)
                 except Exception as exc:
-                    session.record_tool_call(tool_name, arguments, None, error=exc, duration_ms=_ms(started))
+                    run.record(error=exc)
                     raise
-                session.record_tool_call(tool_name, arguments, result, duration_ms=_ms(started))
+                run.record(result)
                 return result
 
             return async_wrapper
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            session = current_session()
-            if session is None:
-                return func(*args, **kwargs)
-            arguments = _arguments(signature, args, kwargs)
-            hit, output = replayed(arguments)
+            run = _ToolRun(tool_name, signature, args, kwargs)
+            hit, output = run.replayed()
             if hit:
                 return output
-            started = time.perf_counter()
             try:
                 result = func(*args, **kwargs)
             except Exception as exc:
-                session.record_tool_call(tool_name, arguments, None, error=exc, duration_ms=_ms(started))
+                run.record(error=exc)
                 raise
-            session.record_tool_call(tool_name, arguments, result, duration_ms=_ms(started))
+            run.record(result)
             return result
 
         return wrapper
