@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import wrapt
 
-from trace_ops._plain import jsonable, jsonable_text
+from trace_ops._plain import jsonable, plain_copy
 from trace_ops.session import CallHandle, begin_llm_call, recording_possible
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
@@ -97,8 +97,8 @@ class StainlessInterceptor:
         extra = getattr(options, "extra_json", None)
         if extra:
             body = {**body, **extra}
-        request, encoded = jsonable_text(body)
-        text: str | None = encoded
+        request = plain_copy(body)
+        text: str | None = None
         if not isinstance(request, dict):
             request, text = {"body": request}, None
         params = getattr(options, "params", None)
