@@ -288,15 +288,17 @@ def _override_cast_to(client: Any, cast_to: Any, options: Any) -> Any:
     return override(cast_to, options) if callable(override) else cast_to
 
 
+_KEPT = frozenset(name.encode("ascii") for name in KEPT_RESPONSE_HEADERS)
+_DEFAULT_TYPES = (b"application/json", b"text/event-stream")
+
+
 def _kept_headers(headers: Any) -> dict[str, str]:
-    kept = {}
-    for name in KEPT_RESPONSE_HEADERS:
-        value = headers.get(name)
-        if value is not None:
-            kept[name] = value
-    content_type = headers.get("content-type", "")
-    if content_type and not content_type.startswith(("application/json", "text/event-stream")):
-        kept["content-type"] = content_type
+    """The allow-listed response headers, and content-type when it is not the default one."""
+    kept: dict[str, str] = {}
+    for raw_name, raw_value in headers.raw:  # one pass over the raw pairs: Headers.get() is slow
+        name = raw_name.lower()
+        if name in _KEPT or (name == b"content-type" and not raw_value.startswith(_DEFAULT_TYPES)):
+            kept[name.decode("ascii")] = raw_value.decode("latin-1")
     return kept
 
 
