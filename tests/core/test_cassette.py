@@ -195,11 +195,14 @@ def test_missing_binary_empty_and_directory(tmp_path: Path) -> None:
         load_cassette(tmp_path)
 
 
-def test_loader_is_safe() -> None:
-    from trace_ops.cassette import _Loader
+def test_loader_is_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a PyYAML constructor ran")
 
-    assert _Loader is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with pytest.raises(CassetteError):
+    # Only the composer (text -> nodes) comes from PyYAML; no PyYAML constructor ever runs.
+    monkeypatch.setattr(yaml.constructor.BaseConstructor, "construct_object", never)
+    assert load_view_text(dumps_cassette(sample_trace())) == "Line one.\nLine two."
+    with pytest.raises(CassetteError, match=r"unsupported tag '!!python/name:os\.system'"):
         loads_cassette("version: 1\nevents: !!python/name:os.system\n")
 
 
