@@ -1,9 +1,16 @@
-"""trace_ops: record and replay LLM agent runs at the SDK level, for deterministic regression tests."""
+"""trace_ops: record and replay LLM agent runs at the SDK level, for deterministic regression tests.
+
+The diff engine, pricing and `@tool` load on first use (PEP 562): `import trace_ops` and the
+pytest plugin stay cheap for a suite that only replays.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from trace_ops._version import __version__
 from trace_ops.cassette import load_cassette, save_cassette
-from trace_ops.cost import PriceWarning, price_data_version, register_price
-from trace_ops.diff import TraceDiff, TrajectoryMode, assert_trace_unchanged, compare_trajectory, diff_traces
 from trace_ops.errors import (
     CassetteError,
     CassetteMismatchError,
@@ -14,8 +21,45 @@ from trace_ops.errors import (
 from trace_ops.modes import RecordMode
 from trace_ops.recorder import Recorder
 from trace_ops.replayer import Replayer
-from trace_ops.tools import RecordedToolError, tool
 from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
+
+if TYPE_CHECKING:
+    from trace_ops.cost import PriceWarning, price_data_version, register_price
+    from trace_ops.diff import (
+        TraceDiff,
+        TrajectoryMode,
+        assert_trace_unchanged,
+        compare_trajectory,
+        diff_traces,
+    )
+    from trace_ops.tools import RecordedToolError, tool
+
+_LAZY = {
+    "PriceWarning": "trace_ops.cost",
+    "price_data_version": "trace_ops.cost",
+    "register_price": "trace_ops.cost",
+    "TraceDiff": "trace_ops.diff",
+    "TrajectoryMode": "trace_ops.diff",
+    "assert_trace_unchanged": "trace_ops.diff",
+    "compare_trajectory": "trace_ops.diff",
+    "diff_traces": "trace_ops.diff",
+    "RecordedToolError": "trace_ops.tools",
+    "tool": "trace_ops.tools",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'trace_ops' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "AgentDecision",

@@ -133,7 +133,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from trace_ops import interceptors
 
     interceptors.acquire()  # patched once for the run, not per test; idle patches just pass through
-    state = RunState(mode=mode, started=time.time())
+    detailed = bool(config.getoption("trace_ops_report", default=None) or _report_url(config))
+    state = RunState(mode=mode, started=time.time(), detailed=detailed)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(RunReporter(state), "trace_ops_run_reporter")
 
@@ -303,28 +304,33 @@ def _cost(trace: Trace) -> float | None:
         return None
 
 
-def case_info(session: Session, rootdir: Path, *, with_cost: bool) -> dict[str, Any]:
+def case_info(session: Session, *, detailed: bool) -> dict[str, Any]:
     """What the summary and the run report need about one test's session (JSON-safe, xdist-safe).
 
-    Pricing is skipped unless something will show it (a recording, or a run report).
+    Per-event detail, tokens and pricing are computed only when something shows them (a run
+    report, or a recording in the summary): a replay suite pays for nothing it does not print.
     """
     path = session.path
-    relative = os.path.relpath(path, rootdir) if path is not None else None
-    trace = session.trace
     source = session.cassette
-    return {
-        "cassette": relative,
-        "cassette_abs": str(path) if path is not None else None,
+    info: dict[str, Any] = {
+        "cassette": str(path) if path is not None else None,
         "record_mode": session.mode.value,
         "outcome": _outcome(session),
         "recorded_calls": session.recorded_count,
         "replayed_calls": session.replayed_count,
-        "tokens": trace.total_tokens,
-        "cost_usd": _cost(trace) if with_cost or session.recorded_count else None,
-        "events": [_event_summary(e) for e in trace.events],
-        "cassette_sdk_versions": dict(source.sdk_versions) if source is not None else {},
+        "cassette_sdk_versions": source.sdk_versions if source is not None else {},
         "cassette_created_at": source.created_at if source is not None else None,
     }
+    if detailed or session.recorded_count:
+        trace = session.trace
+        info["tokens"] = trace.total_tokens
+        info["cost_usd"] = _cost(trace)
+        info["events"] = [_event_summary(e) for e in trace.events]
+    return info
+
+
+def _relative(path: str | None, rootdir: Path) -> str | None:
+    return None if path is None else os.path.relpath(path, rootdir)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -332,9 +338,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     session = item.stash.get(SESSION_KEY, None)
     if report.when == "teardown" and session is not None:
-        config = item.config
-        wants_cost = bool(config.getoption("trace_ops_report", default=None) or _report_url(config))
-        report.user_properties.append((_PROPERTY, case_info(session, config.rootpath, with_cost=wants_cost)))
+        state = item.config.stash[STATE_KEY]
+        report.user_properties.append((_PROPERTY, case_info(session, detailed=state.detailed)))
         del item.stash[SESSION_KEY]  # free the traces now: a big suite would otherwise keep them all
     return report
 
@@ -355,6 +360,8 @@ class Case:
 class RunState:
     mode: RecordMode
     started: float
+    #: a run report is wanted: every case carries its events, tokens and cost
+    detailed: bool = False
     cases: dict[str, Case] = field(default_factory=dict)
 
     def case(self, nodeid: str) -> Case:
@@ -399,20 +406,17 @@ def _stale_reasons(info: dict[str, Any], max_age_s: float | None) -> list[str]:
     return reasons
 
 
-def _orphans(infos: list[dict[str, Any]]) -> list[Path]:
-    used = {Path(i["cassette_abs"]).resolve() for i in infos if i.get("cassette_abs")}
-    roots: set[Path] = set()
-    for path in used:
-        # cassettes/<module>/<test>.yaml: the module folder is the unit we can judge
-        roots.add(path.parent)
+def _orphans(infos: list[dict[str, Any]]) -> list[str]:
+    """Cassettes next to used ones that no test used (the folder cassettes/<module>/ is what we can judge)."""
+    used = {os.path.normcase(os.path.abspath(i["cassette"])) for i in infos if i.get("cassette")}
     found = []
-    for root in sorted(roots):
-        if root.is_dir():
-            found += [p for p in sorted(root.glob("*.yaml")) if p.resolve() not in used]
+    for folder in sorted({os.path.dirname(path) for path in used}):
+        try:
+            names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(".yaml"))
+        except OSError:
+            continue
+        found += [p for name in names if (p := os.path.join(folder, name)) not in used]
     return found
-
-
-__all__ = ["TraceOpsError", "cassette", "cassette_path_for", "effective_mode", "trace_ops_config"]
 
 
 class RunReporter:
@@ -444,9 +448,9 @@ class RunReporter:
         for info in infos:
             counts[info["outcome"]] = counts.get(info["outcome"], 0) + 1
         recorded = [i for i in infos if i["outcome"] == "recorded"]
-        tokens = sum(int(i["tokens"] or 0) for i in recorded)
-        costs = [i["cost_usd"] for i in recorded]
-        cost = "unknown" if any(c is None for c in costs) else f"${sum(costs):.4f}"
+        tokens = sum(int(i.get("tokens") or 0) for i in recorded)
+        costs = [i.get("cost_usd") for i in recorded]
+        cost = "unknown" if any(c is None for c in costs) else f"${sum(float(c or 0) for c in costs):.4f}"
         write = terminalreporter.write_line
         terminalreporter.section("trace_ops", sep="-")
         parts = [f"{counts.get(k, 0)} {k}" for k in ("replayed", "recorded", "missing", "mismatched")]
@@ -458,7 +462,8 @@ class RunReporter:
             )
         max_age = config.getoption("cassette_max_age", default=None)
         max_age_s = _parse_age(max_age) if max_age else None
-        stale = [(i["cassette"], r) for i in infos if (r := _stale_reasons(i, max_age_s))]
+        root = config.rootpath
+        stale = [(_relative(i["cassette"], root), r) for i in infos if (r := _stale_reasons(i, max_age_s))]
         for name, reasons in stale[:10]:
             write(f"stale cassette: {name} ({'; '.join(reasons)})")
         orphans = _orphans(infos)
@@ -487,7 +492,7 @@ class RunReporter:
                     nodeid=case.nodeid,
                     status=case.status,
                     duration_s=round(case.duration_s, 6),
-                    cassette=info.get("cassette"),
+                    cassette=_relative(info.get("cassette"), config.rootpath),
                     record_mode=info.get("record_mode"),
                     outcome=info.get("outcome"),
                     events=list(info.get("events") or []),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import json
 import logging
 import os
@@ -31,7 +32,17 @@ from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError, Trace
 from trace_ops.matching import MATCH_FIELDS, MatchIndex, fingerprint, validate_match_on
 from trace_ops.modes import Policy, RecordMode, policy_for
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
-from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace, utc_now_iso
+from trace_ops.trace import (
+    AgentDecision,
+    Deferred,
+    ErrorEvent,
+    Event,
+    Judgment,
+    LLMCall,
+    ToolCall,
+    Trace,
+    utc_now_iso,
+)
 
 log = logging.getLogger("trace_ops")
 
@@ -56,6 +67,11 @@ def recording_possible() -> bool:
     return bool(_stack) and _owner.get() is None
 
 
+def end_live(token: contextvars.Token[object | None]) -> None:
+    """Close what `CallHandle.go_live` opened."""
+    _owner.reset(token)
+
+
 def current_session() -> Session | None:
     """The innermost active session, if any."""
     return _stack[-1] if _stack else None
@@ -77,13 +93,23 @@ class CallHandle:
     @contextlib.contextmanager
     def live(self) -> Iterator[None]:
         """Run the real call inside this block: inner SDK layers pass through while it runs."""
-        self._start = time.perf_counter()
-        self.event.started_at = utc_now_iso()
-        token = _owner.set(self)
+        token = self.go_live()
         try:
             yield
         finally:
             _owner.reset(token)
+
+    def go_live(self) -> contextvars.Token[object | None]:
+        """`live()` without the context manager, for hot paths: pass the token to `_owner.reset`."""
+        self._start = time.perf_counter()
+        self.event.started_at = utc_now_iso()
+        return _owner.set(self)
+
+    def request_sent(self, snapshot: Deferred) -> None:
+        """The SDK encoded the request (`snapshot` parses those bytes when read): it replaces a
+        request description that was deferred (recording-only sessions), so no copy is made."""
+        if type(self.event.__dict__.get("request")) is Deferred:
+            self.event.request = snapshot
 
     def _elapsed_ms(self) -> float:
         return (time.perf_counter() - self._start) * 1000.0
@@ -139,29 +165,40 @@ class CallHandle:
         if self._done:
             return
         self._done = True
+        _ = self.event.request  # a deferred description must be taken while the caller's data is unchanged
         self.event.error = {"type": type(exc).__name__, "message": str(exc)}
         self.event.duration_ms = self._elapsed_ms()
         self._publish()
 
 
 def begin_llm_call(
-    provider: str, endpoint: str, request: dict[str, Any], *, request_text: str | None = None
+    provider: str,
+    endpoint: str,
+    request: dict[str, Any] | Deferred,
+    *,
+    request_text: str | None = None,
 ) -> CallHandle | None:
     """Called by an interceptor for each SDK call. None means: no session, or an outer layer owns it.
 
+    `request` may be `Deferred` (made on demand): sessions that only record never need it during
+    the call, and the interceptor then hands over the SDK's encoded bytes (`request_sent`).
     `request_text`, the request's JSON text when the interceptor has it, spares a re-encoding.
     """
     if not _stack or _owner.get() is not None:
         return None
-    sessions = active_sessions()
+    sessions = tuple(_stack)
     recorders: list[Session] = []
     if any(s._can_replay for s in sessions):
+        described: dict[str, Any] = request.make() if isinstance(request, Deferred) else request
         # matching needs the fingerprint now, of the request as the cassette will hold it (scrubbed)
         scrubber = sessions[-1].scrubber
-        if scrubber.might_hold_secrets(request, request_text):
-            request = scrubber.data(request)
+        if scrubber.might_hold_secrets(described, request_text):
+            described = scrubber.data(described)
         event = LLMCall(
-            provider=provider, endpoint=endpoint, request=request, fingerprint=fingerprint(endpoint, request)
+            provider=provider,
+            endpoint=endpoint,
+            request=described,
+            fingerprint=fingerprint(endpoint, described),
         )
     else:  # recording only: scrubbing and the fingerprint can wait until the cassette is written
         event = LLMCall(provider=provider, endpoint=endpoint, request=request)
@@ -219,7 +256,7 @@ class Session:
         self._lock = threading.Lock()
         self._pending: set[CallHandle] = set()
         self._active = False
-        self._call_number = 0
+        self._call_numbers = itertools.count(1)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -330,9 +367,7 @@ class Session:
 
     def _answer(self, event: LLMCall) -> LLMCall | None:
         """The recorded call that answers `event`, None to go live, or a mismatch error."""
-        with self._lock:
-            self._call_number += 1
-            number = self._call_number
+        number = next(self._call_numbers)  # atomic in CPython: no lock on the hot path
         if self.policy.replay and self._index is not None:
             fp = event.fingerprint
             if self.match_on != MATCH_FIELDS:

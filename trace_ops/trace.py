@@ -7,10 +7,11 @@ so each fact is stored once.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from trace_ops._version import __version__
 
@@ -18,10 +19,66 @@ if TYPE_CHECKING:
     from trace_ops.normalize import ResponseView, Usage
 
 
+_second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
+
+
 def utc_now_iso() -> str:
     """A compact UTC timestamp, readable in a cassette (cheap: it runs on every recorded call)."""
     now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    whole = int(now)
+    cached = _second
+    if cached[0] != whole:
+        cached[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        cached[0] = whole
+    return f"{cached[1]}.{int(now % 1 * 1000):03d}Z"
+
+
+def new_trace_id() -> str:
+    return os.urandom(8).hex()
+
+
+class Deferred:
+    """A value made on first read. Recording keeps the SDK's wire bytes and parses them only if
+    someone looks (or the cassette is saved): the agent's call does not wait for it."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+T = TypeVar("T")
+_NO_DEFAULT: Any = object()
+
+
+class LazyField(Generic[T]):
+    """A dataclass field that may hold a `Deferred`, resolved (once) when first read."""
+
+    def __init__(self, default: Any = _NO_DEFAULT) -> None:
+        self.default = default
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> T: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> T:
+        if obj is None:  # the dataclass machinery asks the class for the default
+            if self.default is _NO_DEFAULT:
+                raise AttributeError(self.name)
+            return self.default  # type: ignore[no-any-return]
+        values = obj.__dict__
+        value = values[self.name]
+        if type(value) is Deferred:
+            value = value.make()
+            values[self.name] = value
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, obj: object, value: T | Deferred) -> None:
+        obj.__dict__[self.name] = value
 
 
 @dataclass(eq=False)
@@ -50,9 +107,9 @@ class LLMCall(Event):
     kind: ClassVar[str] = "llm_call"
     provider: str
     endpoint: str
-    request: dict[str, Any]
+    request: LazyField[dict[str, Any]] = LazyField()
     fingerprint: str = ""
-    response: Any = None
+    response: LazyField[Any] = LazyField(default=None)
     stream: str | None = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
@@ -172,7 +229,7 @@ class Trace:
     """An agent run: ordered events plus where and with what it was recorded."""
 
     events: list[Event] = field(default_factory=list)
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    id: str = field(default_factory=new_trace_id)
     created_at: str = field(default_factory=utc_now_iso)
     trace_ops_version: str = __version__
     sdk_versions: dict[str, str] = field(default_factory=dict)

@@ -26,7 +26,8 @@ from typing import Any, NamedTuple
 import wrapt
 
 from trace_ops._plain import jsonable, plain_copy
-from trace_ops.session import CallHandle, begin_llm_call, recording_possible
+from trace_ops.session import CallHandle, begin_llm_call, end_live, recording_possible
+from trace_ops.trace import Deferred
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
     "trace_ops_capture", default=None
@@ -48,6 +49,7 @@ class StainlessInterceptor:
     def __init__(self) -> None:
         self._originals: list[tuple[type, str, Any]] = []
         self._urls: dict[tuple[int, str], tuple[Any, Any]] = {}
+        self._endpoints: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------ install
 
@@ -110,11 +112,52 @@ class StainlessInterceptor:
 
     # ------------------------------------------------------------ wrappers
 
+    def _endpoint_of(self, options: Any) -> str:
+        key = (str(options.method), str(options.url))
+        endpoint = self._endpoints.get(key)
+        if endpoint is None:
+            if len(self._endpoints) > 512:
+                self._endpoints.clear()
+            endpoint = self._endpoints[key] = self.endpoint(*key)
+        return endpoint
+
+    def _request_of(self, options: Any) -> dict[str, Any]:
+        return self.describe(options)[1]
+
     def _begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[CallHandle, _Bound] | None:
         bound = _bind(args, kwargs)
-        endpoint, request, text = self.describe(bound.options)
-        handle = begin_llm_call(self.provider, endpoint, request, request_text=text)
+        options = bound.options
+        # the request is described only if a replaying session needs it now; a recording takes
+        # the SDK's encoded bytes instead (`_snapshot_request`)
+        request = Deferred(functools.partial(self._request_of, options))
+        handle = begin_llm_call(self.provider, self._endpoint_of(options), request)
         return None if handle is None else (handle, bound)
+
+    @staticmethod
+    def _snapshot_request(handle: CallHandle, options: Any, sent: Any) -> None:
+        """Keep the request as the SDK encoded it (bytes: nothing to copy now, parsed on demand).
+
+        Only for plain JSON bodies, where those bytes equal `describe()`; otherwise describe now,
+        while the caller's data is still what was sent.
+        """
+        body = None
+        plain_json = isinstance(options.json_data, dict) and not getattr(options, "files", None)
+        if plain_json and getattr(options, "content", None) is None:
+            body = getattr(sent, "_content", None)
+        if isinstance(body, bytes) and body[:1] == b"{":
+            params = getattr(options, "params", None)
+            query = jsonable(params) if params else None
+            handle.request_sent(Deferred(functools.partial(_request_from_wire, body, query)))
+        else:
+            _ = handle.event.request
+
+    def _failed(self, base: ModuleType, handle: CallHandle, options: Any, exc: Exception) -> None:
+        """The live call raised: an HTTP error answer is recorded as such, anything else as a failure."""
+        if isinstance(exc, base.APIStatusError):
+            self._snapshot_request(handle, options, exc.response.request)
+            handle.responded(*_status_error_parts(exc))
+        else:
+            handle.failed(exc)
 
     def _replay_arguments(
         self, base: ModuleType, http: ModuleType, client: Any, handle: CallHandle, bound: _Bound
@@ -128,23 +171,6 @@ class StainlessInterceptor:
             "stream_cls": bound.stream_cls,
         }
 
-    @staticmethod
-    @contextlib.contextmanager
-    def _live(base: ModuleType, handle: CallHandle) -> Iterator[None]:
-        """Around the real call: capture its answer, or record how it failed."""
-        token = _capture.set(handle)
-        try:
-            with handle.live():
-                yield
-        except base.APIStatusError as exc:
-            handle.responded(*_status_error_parts(exc))
-            raise
-        except Exception as exc:
-            handle.failed(exc)
-            raise
-        finally:
-            _capture.reset(token)
-
     def _sync_request(self, base: ModuleType, http: ModuleType) -> Any:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             started = self._begin(args, kwargs) if recording_possible() else None
@@ -155,8 +181,16 @@ class StainlessInterceptor:
                 return instance._process_response(
                     **self._replay_arguments(base, http, instance, handle, bound)
                 )
-            with self._live(base, handle):
+            capture = _capture.set(handle)
+            owner = handle.go_live()
+            try:
                 return wrapped(*args, **kwargs)
+            except Exception as exc:
+                self._failed(base, handle, bound.options, exc)
+                raise
+            finally:
+                end_live(owner)
+                _capture.reset(capture)
 
         return wrapper
 
@@ -173,8 +207,16 @@ class StainlessInterceptor:
                 if handle.replayed is not None:
                     arguments = self._replay_arguments(base, http, instance, handle, bound)
                     return await instance._process_response(**arguments)
-                with self._live(base, handle):
+                capture = _capture.set(handle)
+                owner = handle.go_live()
+                try:
                     return await wrapped(*args, **kwargs)
+                except Exception as exc:
+                    self._failed(base, handle, bound.options, exc)
+                    raise
+                finally:
+                    end_live(owner)
+                    _capture.reset(capture)
 
             return run()
 
@@ -188,8 +230,8 @@ class StainlessInterceptor:
             response = kwargs.get("response")
             if handle is not None and response is not None and handle.replayed is None:
                 _capture.set(None)
-                headers = _kept_headers(response.headers)
-                is_sse = response.headers.get("content-type", "").startswith("text/event-stream")
+                self._snapshot_request(handle, kwargs.get("options"), response.request)
+                headers, is_sse = _headers_and_sse(response.headers)
                 if hasattr(response, "_content") and is_sse:  # an SSE body that arrived already read
                     handle.stream_started(response.status_code, headers)
                     handle.stream_chunk(response.content)
@@ -292,21 +334,47 @@ _KEPT = frozenset(name.encode("ascii") for name in KEPT_RESPONSE_HEADERS)
 _DEFAULT_TYPES = (b"application/json", b"text/event-stream")
 
 
-def _kept_headers(headers: Any) -> dict[str, str]:
-    """The allow-listed response headers, and content-type when it is not the default one."""
+def _headers_and_sse(headers: Any) -> tuple[dict[str, str], bool]:
+    """The allow-listed response headers (and content-type when it is not the default one), and
+    whether the body is an event stream: one pass over the raw pairs, Headers.get() is slow."""
     kept: dict[str, str] = {}
-    for raw_name, raw_value in headers.raw:  # one pass over the raw pairs: Headers.get() is slow
+    sse = False
+    for raw_name, raw_value in headers.raw:
         name = raw_name.lower()
-        if name in _KEPT or (name == b"content-type" and not raw_value.startswith(_DEFAULT_TYPES)):
-            kept[name.decode("ascii")] = raw_value.decode("latin-1")
-    return kept
+        if name == b"content-type":
+            sse = raw_value.startswith(b"text/event-stream")
+            if raw_value.startswith(_DEFAULT_TYPES):
+                continue
+        elif name not in _KEPT:
+            continue
+        kept[name.decode("ascii")] = raw_value.decode("latin-1")
+    return kept, sse
 
 
-def _body(response: Any) -> Any:
+def _kept_headers(headers: Any) -> dict[str, str]:
+    return _headers_and_sse(headers)[0]
+
+
+def _parse_body(content: bytes) -> Any:
     try:
-        return json.loads(response.content)
+        return json.loads(content)
     except ValueError:
-        return response.content.decode("utf-8", errors="replace")
+        return content.decode("utf-8", errors="replace")
+
+
+def _body(response: Any) -> Deferred:
+    """The answer's body, parsed when first read (JSON, or text when it is not JSON)."""
+    return Deferred(functools.partial(_parse_body, response.content))
+
+
+def _request_from_wire(body: bytes, query: Any) -> dict[str, Any]:
+    """The request as `describe()` gives it, from the JSON bytes the SDK sent."""
+    request = json.loads(body)
+    if not isinstance(request, dict):
+        request = {"body": request}
+    if query is not None:
+        request["query"] = query
+    return request
 
 
 def _status_error_parts(exc: Any) -> tuple[int, dict[str, str], Any]:
