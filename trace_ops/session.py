@@ -80,6 +80,8 @@ def current_session() -> Session | None:
 class CallHandle:
     """One intercepted LLM call: replay it, or run it live and report the outcome here."""
 
+    __slots__ = ("_chunks", "_done", "_first_chunk", "_recorders", "_start", "event", "replayed")
+
     def __init__(self, event: LLMCall, recorders: list[Session], replayed: LLMCall | None) -> None:
         self.event = event
         self.replayed = replayed
@@ -88,7 +90,6 @@ class CallHandle:
         self._first_chunk: float | None = None
         self._chunks: list[bytes] = []
         self._done = False
-        self._token: contextvars.Token[object | None] | None = None
 
     @contextlib.contextmanager
     def live(self) -> Iterator[None]:

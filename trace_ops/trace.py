@@ -41,10 +41,14 @@ class Deferred:
     """A value made on first read. Recording keeps the SDK's wire bytes and parses them only if
     someone looks (or the cassette is saved): the agent's call does not wait for it."""
 
-    __slots__ = ("make",)
+    __slots__ = ("args", "function")
 
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self.make = make
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self.function = function
+        self.args = args
+
+    def make(self) -> Any:
+        return self.function(*self.args)
 
 
 T = TypeVar("T")

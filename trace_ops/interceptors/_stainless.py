@@ -121,7 +121,7 @@ class StainlessInterceptor:
             endpoint = self._endpoints[key] = self.endpoint(*key)
         return endpoint
 
-    def _request_of(self, options: Any) -> dict[str, Any]:
+    def describe_request(self, options: Any) -> dict[str, Any]:
         return self.describe(options)[1]
 
     def _begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[CallHandle, _Bound] | None:
@@ -129,7 +129,7 @@ class StainlessInterceptor:
         options = bound.options
         # the request is described only if a replaying session needs it now; a recording takes
         # the SDK's encoded bytes instead (`_snapshot_request`)
-        request = Deferred(functools.partial(self._request_of, options))
+        request = Deferred(self.describe_request, options)
         handle = begin_llm_call(self.provider, self._endpoint_of(options), request)
         return None if handle is None else (handle, bound)
 
@@ -147,7 +147,7 @@ class StainlessInterceptor:
         if isinstance(body, bytes) and body[:1] == b"{":
             params = getattr(options, "params", None)
             query = jsonable(params) if params else None
-            handle.request_sent(Deferred(functools.partial(_request_from_wire, body, query)))
+            handle.request_sent(Deferred(_request_from_wire, body, query))
         else:
             _ = handle.event.request
 
@@ -364,7 +364,7 @@ def _parse_body(content: bytes) -> Any:
 
 def _body(response: Any) -> Deferred:
     """The answer's body, parsed when first read (JSON, or text when it is not JSON)."""
-    return Deferred(functools.partial(_parse_body, response.content))
+    return Deferred(_parse_body, response.content)
 
 
 def _request_from_wire(body: bytes, query: Any) -> dict[str, Any]:
