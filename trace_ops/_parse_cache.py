@@ -31,7 +31,9 @@ from collections.abc import Sequence
 from typing import Any
 
 _OFF = frozenset({"", "0", "off", "false", "no", "none"})
-_FORMAT = "v2"  # bump when the entry layout or the documents the parser produces change
+# bump when the entry layout, the documents the parser produces or the fingerprint scheme
+# (entries hold computed fingerprints, see cassette._build) change
+_FORMAT = "v3"
 _TRAILER = 9  # b"%08x\n": CRC-32 of the texts
 _default_dir: tuple[str | None, str | None, str] | None = None  # (XDG_CACHE_HOME, HOME, dir)
 

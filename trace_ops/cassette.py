@@ -32,7 +32,17 @@ from trace_ops._files import atomic_write_text
 from trace_ops.errors import CassetteError, CassetteNotFoundError
 from trace_ops.matching import PROMPT_KEYS, fingerprint
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
-from trace_ops.trace import EVENT_TYPES, AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
+from trace_ops.trace import (
+    EVENT_TYPES,
+    AgentDecision,
+    ErrorEvent,
+    Event,
+    JSONText,
+    Judgment,
+    LLMCall,
+    ToolCall,
+    Trace,
+)
 
 CASSETTE_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
@@ -183,6 +193,7 @@ class _Reader:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.trusted = False
 
     def fail(self, where: str, problem: str) -> CassetteError:
         return CassetteError(f"{self.source}: {where}: {problem}")
@@ -264,10 +275,10 @@ def _read_llm_call(r: _Reader, data: dict[str, Any], where: str) -> LLMCall:
             request.update(params)
         else:
             request[key] = value
-    response = None
+    response: Any = None
     response_text = r.get(data, "response", str, where)
-    if response_text is not None:
-        response = r.json_text(response_text, where, "response")
+    if response_text is not None:  # validated JSON (from the parse cache) is parsed only when read
+        response = JSONText(response_text) if r.trusted else r.json_text(response_text, where, "response")
     stream = r.get(data, "stream", str, where)
     error = r.get(data, "error", dict, where)
     if response is None and stream is None and error is None:
@@ -334,9 +345,11 @@ def _read_event(r: _Reader, raw: Any, index: int) -> Event:
     )
 
 
-def trace_from_document(document: Any, source: str = "<cassette>") -> Trace:
-    """Validate a parsed cassette document and build its Trace."""
+def trace_from_document(document: Any, source: str = "<cassette>", *, trusted: bool = False) -> Trace:
+    """Validate a parsed cassette document and build its Trace. `trusted`: this document was
+    validated before (a parse-cache hit), so the wire answers' JSON is parsed only when read."""
     r = _Reader(source)
+    r.trusted = trusted
     if not isinstance(document, dict):
         raise CassetteError(
             f"{source}: not a trace_ops cassette (top level is {_kind(document)}, not a mapping)"
@@ -735,11 +748,21 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _build(document: Any, source: str) -> Trace:
+def _build(document: Any, source: str, *, fresh: bool = True) -> Trace:
+    """The Trace of a validated document. `fresh` (not from the parse cache): each llm_call's
+    fingerprint is recomputed from its request, since the file's may be stale (a hand-edited
+    prompt), and written back into `document`, so a cached copy carries the true ones and the
+    per-test cache hit skips that work."""
     try:
-        return trace_from_document(document, source)
+        trace = trace_from_document(document, source, trusted=not fresh)
     except RecursionError:
         raise CassetteError(f"{source}: invalid cassette: nesting too deep") from None
+    if fresh:
+        raw_events = document["events"] if type(document.get("events")) is list else []
+        for raw, event in zip(raw_events, trace.events, strict=True):
+            if type(event) is LLMCall:
+                event.fingerprint = raw["fingerprint"] = fingerprint(event.endpoint, event.request)
+    return trace
 
 
 def loads_cassette(text: str, source: str = "<cassette>") -> Trace:
@@ -777,7 +800,7 @@ def _load(raw: bytes, source: str) -> Trace:
     if entry is not None:
         cached = _from_cache(_parse_cache.get(entry))
         if cached is not None:  # these exact bytes parsed and validated before
-            return _build(cached, source)
+            return _build(cached, source, fresh=False)
     if not raw or raw.isspace():
         raise CassetteError(f"{source}: empty file, not a cassette")
     # libyaml reads the bytes as they are (no decode + re-encode of the whole file) and

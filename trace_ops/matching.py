@@ -104,7 +104,11 @@ class MatchIndex:
         self.sequential = sequential
         self.allow_repeats = allow_repeats
         self._lock = threading.Lock()
-        self._prints = [fingerprint(c.endpoint, c.request, self.match_on) for c in self.calls]
+        default = self.match_on == MATCH_FIELDS  # loaded calls carry that fingerprint already
+        self._prints = [
+            c.fingerprint if default and c.fingerprint else fingerprint(c.endpoint, c.request, self.match_on)
+            for c in self.calls
+        ]
         self._queues: dict[str, deque[int]] = {}
         for position, fp in enumerate(self._prints):
             self._queues.setdefault(fp, deque()).append(position)

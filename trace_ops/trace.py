@@ -7,6 +7,7 @@ so each fact is stored once.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -51,6 +52,17 @@ class Deferred:
         return self.function(*self.args)
 
 
+class JSONText(Deferred):
+    """JSON text parsed on first read; its `text` can be used as it is (replay sends it as the
+    HTTP body without a parse and re-encode)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        super().__init__(json.loads, text)
+        self.text = text
+
+
 T = TypeVar("T")
 _NO_DEFAULT: Any = object()
 
@@ -76,7 +88,7 @@ class LazyField(Generic[T]):
             return self.default  # type: ignore[no-any-return]
         values = obj.__dict__
         value = values[self.name]
-        if type(value) is Deferred:
+        if isinstance(value, Deferred):
             value = value.make()
             values[self.name] = value
         return value  # type: ignore[no-any-return]

@@ -42,7 +42,6 @@ def sample_trace() -> Trace:
             "temperature": 0.2,
             "tools": [{"type": "function", "function": {"name": "search", "parameters": {}}}],
         },
-        fingerprint="abc",
         response=CHAT_RESPONSE,
         headers={"x-request-id": "req_1"},
         duration_ms=12.5,

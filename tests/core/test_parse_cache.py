@@ -161,3 +161,20 @@ def test_an_unwritable_cache_is_ignored(cache: Path, tmp_path: Path) -> None:
     path = save_cassette(sample_trace(), tmp_path / "c.yaml")
     assert load_cassette(path).total_llm_calls == 2
     assert load_cassette(path).total_llm_calls == 2
+
+
+def test_a_hand_edited_prompt_gets_its_true_fingerprint_loaded_or_cached(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's fingerprint is stale after a hand edit; the loaded call (and the cache entry
+    that later loads use) carries the one of the request as it now reads."""
+    from trace_ops.matching import fingerprint
+
+    path = save_cassette(sample_trace(), tmp_path / "c.yaml")
+    stale = load_cassette(path).llm_calls[0].fingerprint
+    path.write_text(path.read_text().replace("You are helpful.", "You are terse."))
+    edited = load_cassette(path).llm_calls[0]
+    assert f"fingerprint: {stale}" in path.read_text()  # the file still says the old one
+    assert edited.fingerprint == fingerprint(edited.endpoint, edited.request) != stale
+    no_yaml(monkeypatch)
+    assert load_cassette(path).llm_calls[0].fingerprint == edited.fingerprint

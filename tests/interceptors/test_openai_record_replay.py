@@ -348,3 +348,25 @@ def test_gather_of_concurrent_calls_replays_each_answer(fake_llm: FakeLLMServer,
     live, replayed = asyncio.run(main())
     assert replayed == live
     assert live[0] == "Echo: question 0"
+
+
+@pytest.mark.parametrize(
+    "name", ["chat_plain", "chat_raw_response", "chat_parse_structured_output", "embeddings"]
+)
+def test_replay_from_the_parse_cache_equals_live(name: str, fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    """The second load of a cassette comes from the parse cache, where a wire answer stays JSON
+    text until read and replay hands that text to the SDK as it is."""
+    from trace_ops.trace import JSONText
+
+    scenario = SYNC_SCENARIOS[name]
+    path = tmp_path / f"{name}.yaml"
+    with Recorder(save_to=path):
+        live = scenario(_client(fake_llm))
+    fake_llm.stop()
+    with Replayer(path):  # first load: parsed from YAML
+        scenario(_client(fake_llm))
+    cached = load_cassette(path).llm_calls[0]
+    assert type(cached.__dict__["response"]) is JSONText
+    with Replayer(path):
+        replayed = scenario(_client(fake_llm))
+    assert dump(replayed) == dump(live)

@@ -27,7 +27,7 @@ import wrapt
 
 from trace_ops._plain import jsonable, plain_copy
 from trace_ops.session import CallHandle, begin_llm_call, end_live, recording_possible
-from trace_ops.trace import Deferred
+from trace_ops.trace import Deferred, JSONText
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
     "trace_ops_capture", default=None
@@ -288,6 +288,9 @@ class StainlessInterceptor:
         if event.stream is not None:
             content = event.stream.encode("utf-8")
             response_headers.setdefault("content-type", "text/event-stream")
+        elif type(event.__dict__.get("response")) is JSONText:  # the cassette's JSON text as it is
+            content = event.__dict__["response"].text.encode("utf-8")
+            response_headers.setdefault("content-type", "application/json")
         elif isinstance(event.response, str):
             content = event.response.encode("utf-8")
             response_headers.setdefault("content-type", "text/plain")
