@@ -19,7 +19,7 @@ Variants, each the wall time of `python -m pytest -q -p no:cacheprovider <dir>` 
               and "N replayed, 0 recorded, 0 missing, 0 mismatched"
 
 Runs alternate (ABC CBA ...) after a warm-up run of each directory; times are medians, ratios the median
-of per-round ratios variant/baseline. Target: replay / baseline < 1.05 (also shown for plugin).
+of per-round ratios variant/baseline. Target: replay / baseline < 1.05 (the plugin row is for reference).
 The result prints PASS/MISS and never changes the exit code (0 unless the benchmark breaks).
 Children write bytecode under a temp PYTHONPYCACHEPREFIX (even if PYTHONDONTWRITEBYTECODE is set),
 so an editable trace_ops is not recompiled in every run; `--source-bytecode` keeps the caller's
@@ -432,8 +432,9 @@ def main(argv: list[str] | None = None) -> int:
                     "cpu_s_all": v.cpu,
                     "cpu_added_per_test_ms": (statistics.median(v.cpu) - base_cpu) / n * 1000.0,
                     "cpu_ratio": statistics.median(cpu_ratios[v.name]) if v.name in cpu_ratios else 1.0,
-                    "target": None if v.name == "baseline" else f"< {TARGET_RATIO:.2f}",
-                    "status": "-" if v.name == "baseline" else ("PASS" if ratio < TARGET_RATIO else "MISS"),
+                    # the target is the replay suite's; "plugin" (merely loaded) is shown for reference
+                    "target": f"< {TARGET_RATIO:.2f}" if v.name == "replay" else None,
+                    "status": {"replay": "PASS" if ratio < TARGET_RATIO else "MISS", "baseline": "-"}.get(v.name, "info"),
                 }
             )
 
