@@ -434,7 +434,9 @@ def main(argv: list[str] | None = None) -> int:
                     "cpu_ratio": statistics.median(cpu_ratios[v.name]) if v.name in cpu_ratios else 1.0,
                     # the target is the replay suite's; "plugin" (merely loaded) is shown for reference
                     "target": f"< {TARGET_RATIO:.2f}" if v.name == "replay" else None,
-                    "status": {"replay": "PASS" if ratio < TARGET_RATIO else "MISS", "baseline": "-"}.get(v.name, "info"),
+                    "status": {"replay": "PASS" if ratio < TARGET_RATIO else "MISS", "baseline": "-"}.get(
+                        v.name, "info"
+                    ),
                 }
             )
 
