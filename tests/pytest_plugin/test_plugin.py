@@ -113,6 +113,36 @@ def test_swallowed_replay_error_still_fails_the_test(
     result.stdout.fnmatch_lines(["*test_swallowing*", "*CassetteNotFoundError*"])
 
 
+def test_a_test_that_expects_the_replay_error_can_say_so(
+    pytester: pytest.Pytester, server: FakeLLMServer
+) -> None:
+    pytester.makepyfile(
+        test_expect=AGENT_TEST.replace("QUESTION", "hi")
+        + textwrap.dedent(
+            """
+            import pytest
+            from trace_ops import CassetteMismatchError
+
+            @pytest.mark.expect_replay_errors
+            def test_changed_prompt_is_refused(cassette):
+                with pytest.raises(CassetteMismatchError, match="messages"):
+                    ask("a prompt that was never recorded")
+
+            def test_unmarked(cassette):
+                with pytest.raises(CassetteMismatchError):
+                    ask("a prompt that was never recorded")
+            """
+        )
+    )
+    pytester.runpytest("--record", "-k", "test_agent")
+    for name in ("test_changed_prompt_is_refused", "test_unmarked"):
+        recorded = pytester.path / "cassettes" / "test_expect" / "test_agent.yaml"
+        (recorded.parent / f"{name}.yaml").write_bytes(recorded.read_bytes())
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["FAILED test_expect.py::test_unmarked*CassetteMismatchError*"])
+
+
 def test_ci_refuses_recording_unless_mode_is_explicit(
     pytester: pytest.Pytester, server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

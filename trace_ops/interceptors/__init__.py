@@ -46,9 +46,7 @@ def acquire() -> None:
     global _active
     with _lock:
         _active += 1
-        if _active > 1:
-            return
-        for interceptor in INTERCEPTORS:
+        for interceptor in INTERCEPTORS:  # cheap when patched; catches an SDK re-imported since
             interceptor.install()
             if interceptor.module_name not in _hooked:
                 _hooked.add(interceptor.module_name)

@@ -62,11 +62,15 @@ class StainlessInterceptor:
         return bool(self._originals)
 
     def install(self) -> None:
-        if self._originals or self.module_name not in sys.modules:
-            return
+        """Patch the SDK as imported now (again if it was re-imported since: a fresh module object
+        after a `sys.modules` reset, as in-process pytester runs do, has unpatched classes)."""
         base = sys.modules.get(f"{self.module_name}._base_client")
-        if base is None:
+        if base is None or self.module_name not in sys.modules:
             return
+        if self._originals:
+            if self._originals[0][0] is base.SyncAPIClient:
+                return
+            self.uninstall()
         http = _http_module(base)
         sync_client, async_client = base.SyncAPIClient, base.AsyncAPIClient
         self._patch(sync_client, "request", self._sync_request(base, http))

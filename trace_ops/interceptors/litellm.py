@@ -88,8 +88,12 @@ class LiteLLMInterceptor:
 
     def install(self) -> None:
         litellm = sys.modules.get(self.module_name)
-        if self._originals or litellm is None:
+        if litellm is None:
             return
+        if self._originals:
+            if any(target is litellm for target, _, _ in self._originals):
+                return  # patched; a re-imported litellm (a new module object) is patched afresh
+            self.uninstall()
         main = sys.modules.get("litellm.main")
         for name, (endpoint, is_async) in _FUNCTIONS.items():
             original = getattr(litellm, name, None)
