@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = dict(zip(jobs, measured, strict=True))
     per_call = {mode: (counts[(mode, 3 * n)] - counts[(mode, n)]) / (2 * n) for mode in ("floor", "record")}
     ratio = per_call["record"] / per_call["floor"]
-    print(f"{args.provider} chat call, instructions per call ({2 * n} calls measured per variant):")
+    print(f"{args.provider} call, instructions per call ({2 * n} calls measured per variant):")
     print(f"  floor (no trace_ops)   {per_call['floor']:>14,.0f}")
     print(f"  Recorder() in memory   {per_call['record']:>14,.0f}")
     print(
