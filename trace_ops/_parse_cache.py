@@ -15,6 +15,10 @@ all-JSON entry both ways.
 Location: `$TRACE_OPS_CACHE_DIR`, else `$XDG_CACHE_HOME/trace_ops/cassettes`, else
 `~/.cache/trace_ops/cassettes`. `TRACE_OPS_CACHE_DIR=off` disables it.
 
+Size: at most once a day, a write prunes the cache: entries written more than 30 days ago go
+(a cassette still in use is parsed once more and cached again), then the oldest ones until
+the cache holds at most `$TRACE_OPS_CACHE_MAX_MB` (default 512) MiB.
+
 The hot path is `entry` + `get` for a small cassette, once per test: plain strings and `os`
 calls, no pathlib.
 """
@@ -26,6 +30,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +40,9 @@ _OFF = frozenset({"", "0", "off", "false", "no", "none"})
 # (entries hold computed fingerprints, see cassette._build) change
 _FORMAT = "v3"
 _TRAILER = 9  # b"%08x\n": CRC-32 of the texts
+_PRUNE_EVERY_S = 86400.0
+_MAX_AGE_S = 30 * 86400.0
+_DEFAULT_MAX_MB = 512
 _default_dir: tuple[str | None, str | None, str] | None = None  # (XDG_CACHE_HOME, HOME, dir)
 
 
@@ -145,3 +153,48 @@ def put(path: str, document: Any, texts: Sequence[str] = ()) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+        maybe_prune(os.path.dirname(directory))
+
+
+def _max_bytes() -> int:
+    try:
+        return int(float(os.environ.get("TRACE_OPS_CACHE_MAX_MB", _DEFAULT_MAX_MB)) * 1024 * 1024)
+    except ValueError:
+        return _DEFAULT_MAX_MB * 1024 * 1024
+
+
+def maybe_prune(root: str, *, now: float | None = None) -> None:
+    """Prune the cache if that was not done in the last day (a stamp file records when)."""
+    now = time.time() if now is None else now
+    stamp = os.path.join(root, ".pruned")
+    try:
+        if now - os.stat(stamp).st_mtime < _PRUNE_EVERY_S:
+            return
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        with open(stamp, "w", encoding="utf-8"):
+            pass
+        prune(root, now=now)
+
+
+def prune(root: str, *, now: float, max_bytes: int | None = None) -> None:
+    """Delete entries older than 30 days, then the oldest until the cache fits its size cap."""
+    limit = _max_bytes() if max_bytes is None else max_bytes
+    entries: list[tuple[float, int, str]] = []
+    for folder in os.scandir(root):
+        if not folder.is_dir(follow_symlinks=False):
+            continue
+        for item in os.scandir(folder.path):
+            if item.name.startswith(".") or not item.is_file(follow_symlinks=False):
+                continue
+            info = item.stat(follow_symlinks=False)
+            entries.append((info.st_mtime, info.st_size, item.path))
+    entries.sort()
+    total = sum(size for _, size, _ in entries)
+    for written, size, path in entries:
+        if now - written <= _MAX_AGE_S and total <= limit:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            total -= size

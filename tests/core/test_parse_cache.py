@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def entries(cache: Path) -> list[Path]:
-    return sorted(p for p in cache.rglob("*") if p.is_file())
+    return sorted(p for p in cache.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
 def no_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -178,3 +179,33 @@ def test_a_hand_edited_prompt_gets_its_true_fingerprint_loaded_or_cached(
     assert edited.fingerprint == fingerprint(edited.endpoint, edited.request) != stale
     no_yaml(monkeypatch)
     assert load_cassette(path).llm_calls[0].fingerprint == edited.fingerprint
+
+
+def test_prune_drops_old_entries_then_the_oldest_over_the_size_cap(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    now = 1_800_000_000.0
+    ages_days = {"old": 40, "a": 3, "b": 2, "c": 1}
+    for name, age in ages_days.items():
+        entry = root / "ab" / f"{name}.v3"
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        entry.write_bytes(b"x" * 1000)
+        os.utime(entry, (now - age * 86400, now - age * 86400))
+    _parse_cache.prune(str(root), now=now, max_bytes=2500)
+    assert sorted(p.name for p in (root / "ab").iterdir()) == ["b.v3", "c.v3"]
+
+
+def test_writes_prune_at_most_once_a_day(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(_parse_cache, "prune", lambda root, **kw: calls.append(root))
+    for index in range(3):
+        save_cassette(sample_trace(), tmp_path / f"c{index}.yaml")
+        load_cassette(tmp_path / f"c{index}.yaml")
+    assert calls == [str(cache)]
+    assert (cache / ".pruned").is_file()
+    stamp = cache / ".pruned"
+    old = stamp.stat().st_mtime - 2 * 86400
+    os.utime(stamp, (old, old))
+    _parse_cache.maybe_prune(str(cache))
+    assert calls == [str(cache), str(cache)]
