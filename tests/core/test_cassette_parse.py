@@ -296,7 +296,11 @@ def test_very_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
     command = [sys.executable, "-c", code, str(path)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "nesting deeper than 64 levels" in result.stdout
+    # The behaviour, not the wording: libyaml (PyYAML >= 6.0.4) may stop the nesting itself
+    # before our depth check does; either way the user gets one line naming the file.
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout
+    assert lines[0].startswith(f"{path}: ") and "nesting" in lines[0]
 
 
 def test_billion_laughs_fails_fast_without_expanding(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ completion` before a session started keeps the unpatched function.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -168,12 +169,12 @@ class LiteLLMInterceptor:
         if event.stream is not None:
             from litellm.types.utils import ModelResponseStream
 
-            chunks = [ModelResponseStream(**chunk) for chunk in sse_json_chunks(event.stream)]
+            chunks = [_rebuilt(ModelResponseStream, chunk) for chunk in sse_json_chunks(event.stream)]
             assert self._replay_stream_cls is not None
             return self._replay_stream_cls(chunks, str(event.request.get("model", "")))
         if event.endpoint == "embeddings":
-            return litellm.EmbeddingResponse(**event.response)
-        return litellm.ModelResponse(**event.response)
+            return _rebuilt(litellm.EmbeddingResponse, event.response)
+        return _rebuilt(litellm.ModelResponse, event.response)
 
     # ------------------------------------------------------------ live streams
 
@@ -208,6 +209,44 @@ class LiteLLMInterceptor:
             return chunk
 
         return run()
+
+
+_MISSING = object()
+
+
+def _rebuilt(cls: Any, recorded: dict[str, Any]) -> Any:
+    """`cls(**recorded)`, then made `model_dump()`-equal to what was recorded.
+
+    LiteLLM's constructors are not the inverse of its dumps, and that changes between releases
+    (1.110 drops `choices[].logprobs=None` that its live objects carry): the recorded dump is
+    the truth, so keys it has are set and keys it lacks are removed, level by level.
+    """
+    built = cls(**recorded)
+    _align(built, recorded)
+    return built
+
+
+def _align(obj: Any, recorded: Any) -> None:
+    dump = getattr(obj, "model_dump", None)
+    if isinstance(recorded, list) and isinstance(obj, list):
+        for item, recorded_item in zip(obj, recorded):
+            _align(item, recorded_item)
+        return
+    if not callable(dump) or not isinstance(recorded, dict):
+        return
+    current = dump()
+    if not isinstance(current, dict):
+        return
+    for key in current.keys() - recorded.keys():
+        with contextlib.suppress(AttributeError, TypeError):
+            delattr(obj, key)
+    for key, value in recorded.items():
+        child = getattr(obj, key, _MISSING)
+        if key not in current or child is _MISSING:
+            with contextlib.suppress(AttributeError, TypeError, ValueError):
+                setattr(obj, key, value)
+        elif current[key] != value:
+            _align(child, value)
 
 
 @functools.cache
