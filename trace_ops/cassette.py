@@ -354,8 +354,15 @@ def trace_from_document(document: Any, source: str = "<cassette>", *, trusted: b
         raise CassetteError(
             f"{source}: not a trace_ops cassette (top level is {_kind(document)}, not a mapping)"
         )
+    if "interactions" in document and "events" not in document:
+        raise CassetteError(
+            f"{source}: this is a VCR.py cassette (it has 'interactions'), not a trace_ops cassette; "
+            "pytest-recording / VCR.py read it, trace_ops records its own (*.trace.yaml by default)"
+        )
     if "version" not in document:
         raise CassetteError(f"{source}: not a trace_ops cassette (no 'version' key)")
+    if "trace" not in document and "events" not in document:
+        raise CassetteError(f"{source}: not a trace_ops cassette (neither 'trace' nor 'events' key)")
     version = document["version"]
     if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
         raise CassetteError(

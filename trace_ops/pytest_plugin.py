@@ -174,8 +174,13 @@ def _safe(name: str) -> str:
     return cleaned
 
 
+#: Our cassettes' suffix. pytest-recording / VCR.py default to cassettes/<module>/<test>.yaml,
+#: the very folder we use: the suffix keeps a test that uses both from writing one file twice.
+CASSETTE_SUFFIX = ".trace.yaml"
+
+
 def cassette_path_for(item: pytest.Item, config: dict[str, Any]) -> Path:
-    """Where a test's cassette lives: the `cassette` marker, or cassettes/<module>/<test>.yaml."""
+    """Where a test's cassette lives: the `cassette` marker, or cassettes/<module>/<test>.trace.yaml."""
     test_file = Path(str(item.path))
     marker = item.get_closest_marker("cassette")
     if marker is not None and marker.args:
@@ -183,7 +188,7 @@ def cassette_path_for(item: pytest.Item, config: dict[str, Any]) -> Path:
     base = test_file.parent / str(config.get("cassette_dir", "cassettes"))
     cls = getattr(item, "cls", None)
     name = f"{cls.__name__}.{item.name}" if cls is not None else item.name
-    return base / test_file.stem / f"{_safe(name)}.yaml"
+    return base / test_file.stem / f"{_safe(name)}{CASSETTE_SUFFIX}"
 
 
 @pytest.fixture
@@ -411,6 +416,18 @@ def _stale_reasons(info: dict[str, Any], max_age_s: float | None) -> list[str]:
     return reasons
 
 
+def _is_ours(path: str) -> bool:
+    """A *.trace.yaml file, or a .yaml file that reads like one of ours (VCR.py's sit beside ours)."""
+    if path.endswith(CASSETTE_SUFFIX):
+        return True
+    try:
+        with open(path, "rb") as file:
+            head = file.read(512)
+    except OSError:
+        return False
+    return b"\ntrace:" in head and b"interactions:" not in head
+
+
 def _orphans(infos: list[dict[str, Any]]) -> list[str]:
     """Cassettes next to used ones that no test used (the folder cassettes/<module>/ is what we can judge)."""
     used = {os.path.normcase(os.path.abspath(i["cassette"])) for i in infos if i.get("cassette")}
@@ -420,7 +437,7 @@ def _orphans(infos: list[dict[str, Any]]) -> list[str]:
             names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(".yaml"))
         except OSError:
             continue
-        found += [p for name in names if (p := os.path.join(folder, name)) not in used]
+        found += [p for name in names if (p := os.path.join(folder, name)) not in used and _is_ours(p)]
     return found
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import itertools
 import json
 import logging
@@ -55,6 +56,31 @@ BeforeRecord = Callable[[Event], "Event | None"]
 
 def _tool_key(name: str, input: Any) -> tuple[str, str]:
     return name, json.dumps(input, sort_keys=True, default=str)
+
+
+def _event_key(event: Event) -> str:
+    """What a non-LLM event says, without its timing (to tell a repeated event from a new one)."""
+    fields = {k: v for k, v in vars(event).items() if k not in ("started_at", "duration_ms")}
+    return json.dumps([event.kind, fields], sort_keys=True, default=str)
+
+
+def derived_trace_id(events: Sequence[Event], path: Path | None) -> str:
+    """A trace id that depends only on the cassette's name and what the run asked (each LLM
+    request's fingerprint, each other event's content), never on time or chance."""
+    digest = hashlib.sha256()
+    if path is not None:
+        digest.update(f"{path.parent.name}/{path.name}".encode())
+    for event in events:
+        digest.update(b"\0")
+        if isinstance(event, LLMCall):
+            digest.update(f"{event.kind}:{event.endpoint}:{_saved_fingerprint(event)}".encode())
+        else:
+            digest.update(_event_key(event).encode())
+    return digest.hexdigest()[:16]
+
+
+def _saved_fingerprint(call: LLMCall) -> str:
+    return call.fingerprint or fingerprint(call.endpoint, call.request)
 
 
 def active_sessions() -> tuple[Session, ...]:
@@ -326,15 +352,16 @@ class Session:
         )
 
     def _trace_to_save(self) -> Trace:
-        if self.before_record is None:
-            return self.trace
-        kept: list[Event] = []
-        for event in self.trace.events:
-            result = self.before_record(event)
-            if result is not None:
-                kept.append(result)
+        events = self._events_to_save()
+        if self.before_record is not None:
+            kept: list[Event] = []
+            for event in events:
+                result = self.before_record(event)
+                if result is not None:
+                    kept.append(result)
+            events = kept
         saved = Trace(
-            events=kept,
+            events=events,
             id=self.trace.id,
             created_at=self.trace.created_at,
             sdk_versions=self.trace.sdk_versions,
@@ -342,7 +369,33 @@ class Session:
             tags=self.trace.tags,
             metadata=self.trace.metadata,
         )
+        # the same conversation re-recorded gets the same id: a clean diff in review
+        saved.id = self.trace.id = derived_trace_id(saved.events, self.path)
         return saved
+
+    def _events_to_save(self) -> list[Event]:
+        """This run's events; under `new_episodes`, the cassette's events followed by the new ones.
+
+        As in VCR.py, `new_episodes` keeps every recorded interaction, also those this run did
+        not make, and appends what it recorded. An event equal to one already in the cassette
+        (a tool that ran again with the same input and output) is not appended twice.
+        """
+        if self.mode is not RecordMode.NEW_EPISODES or self.cassette is None:
+            return list(self.trace.events)
+        old = self.cassette.events
+        kept = {id(event) for event in old}
+        seen = {_event_key(event) for event in old if not isinstance(event, LLMCall)}
+        merged = list(old)
+        for event in self.trace.events:
+            if id(event) in kept:
+                continue  # replayed from the cassette: already there
+            if not isinstance(event, LLMCall):
+                key = _event_key(event)
+                if key in seen:
+                    continue
+                seen.add(key)
+            merged.append(event)
+        return merged
 
     def __enter__(self) -> Session:
         return self.start()

@@ -42,7 +42,7 @@ def write_agent(pytester: pytest.Pytester, question: str = "What is 2+2?", name:
 
 
 def cassette_file(pytester: pytest.Pytester, module: str = "test_agent", test: str = "test_agent") -> Path:
-    return pytester.path / "cassettes" / module / f"{test}.yaml"
+    return pytester.path / "cassettes" / module / f"{test}.trace.yaml"
 
 
 def test_record_then_replay_with_server_down(pytester: pytest.Pytester, server: FakeLLMServer) -> None:
@@ -71,7 +71,7 @@ def test_missing_cassette_fails_with_path_and_command(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*CassetteNotFoundError*cassettes/test_agent/test_agent.yaml: cassette not found; "
+            "*CassetteNotFoundError*cassettes/test_agent/test_agent.trace.yaml: cassette not found; "
             "record it with: pytest 'test_agent.py::test_agent' --record*"
         ]
     )
@@ -136,8 +136,8 @@ def test_a_test_that_expects_the_replay_error_can_say_so(
     )
     pytester.runpytest("--record", "-k", "test_agent")
     for name in ("test_changed_prompt_is_refused", "test_unmarked"):
-        recorded = pytester.path / "cassettes" / "test_expect" / "test_agent.yaml"
-        (recorded.parent / f"{name}.yaml").write_bytes(recorded.read_bytes())
+        recorded = pytester.path / "cassettes" / "test_expect" / "test_agent.trace.yaml"
+        (recorded.parent / f"{name}.trace.yaml").write_bytes(recorded.read_bytes())
     result = pytester.runpytest()
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["FAILED test_expect.py::test_unmarked*CassetteMismatchError*"])
@@ -228,8 +228,8 @@ def test_cassette_marker_config_fixture_and_async(pytester: pytest.Pytester, ser
     pytester.runpytest("--record").assert_outcomes(passed=4)
     assert (pytester.path / "shared" / "special.yaml").exists()
     names = sorted(p.name for p in (pytester.path / "recorded" / "test_things").iterdir())
-    assert names[0] == "test_async_a_b_c.yaml" and names[2] == "test_nested_recorder.yaml"
-    assert names[1].startswith("test_async_yyyy") and len(names[1]) == 105  # length-limited, hashed
+    assert names[0] == "test_async_a_b_c.trace.yaml" and names[2] == "test_nested_recorder.trace.yaml"
+    assert names[1].startswith("test_async_yyyy") and len(names[1]) == 111  # length-limited, hashed
     server.stop()
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=4)
 
@@ -243,14 +243,14 @@ def test_run_report_and_summary_of_orphans(pytester: pytest.Pytester, server: Fa
     result = pytester.runpytest(f"--trace-ops-report={report}")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
-        ["*1 cassette(s) next to used ones were not used by this run:*", "*test_removed.yaml"]
+        ["*1 cassette(s) next to used ones were not used by this run:*", "*test_removed.trace.yaml"]
     )
     document = json.loads(report.read_text())
     assert document["schema_version"] == 1
     (case,) = document["cases"]
     assert case["nodeid"] == "test_agent.py::test_agent"
     assert case["status"] == "passed" and case["outcome"] == "replayed"
-    assert case["cassette"] == "cassettes/test_agent/test_agent.yaml"
+    assert case["cassette"] == "cassettes/test_agent/test_agent.trace.yaml"
     assert case["events"][0]["type"] == "llm_call" and case["events"][0]["model"] == "gpt-4o"
     assert document["run"]["totals"]["passed"] == 1
 

@@ -229,7 +229,7 @@ def _rebuilt(cls: Any, recorded: dict[str, Any]) -> Any:
 def _align(obj: Any, recorded: Any) -> None:
     dump = getattr(obj, "model_dump", None)
     if isinstance(recorded, list) and isinstance(obj, list):
-        for item, recorded_item in zip(obj, recorded):
+        for item, recorded_item in zip(obj, recorded, strict=False):
             _align(item, recorded_item)
         return
     if not callable(dump) or not isinstance(recorded, dict):
