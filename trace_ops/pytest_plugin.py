@@ -26,8 +26,9 @@ from typing import Any
 
 import pytest
 
+from trace_ops import _pytest_failures
 from trace_ops._version import __version__
-from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError, TraceOpsError
+from trace_ops.errors import BudgetExceededError, CassetteMismatchError, CassetteNotFoundError, TraceOpsError
 from trace_ops.modes import RecordMode
 from trace_ops.session import Session
 from trace_ops.trace import LLMCall, ToolCall, Trace
@@ -268,7 +269,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     if budget is not None and session is not None:
         breaches = _budget_breaches(session.trace, dict(budget.kwargs))
         if breaches:
-            raise AssertionError("budget exceeded:\n" + "\n".join(f"  {b}" for b in breaches))
+            path, line, name = item.location
+            lines = [f"budget exceeded by {name} ({path}:{(line or 0) + 1}):", *(f"  {b}" for b in breaches)]
+            raise BudgetExceededError("\n".join(lines))
     return result
 
 
@@ -340,7 +343,12 @@ def _relative(path: str | None, rootdir: Path) -> str | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    # a trace_ops failure is reported from the user's frames and our message (_pytest_failures)
+    ours = _pytest_failures.concerns_us(call, item.config)
+    users_code = _pytest_failures.trim(call) if ours else True
     report = yield
+    if not users_code and report.failed:
+        _pytest_failures.message_only(report, item, call)
     session = item.stash.get(SESSION_KEY, None)
     if report.when == "teardown" and session is not None:
         state = item.config.stash[STATE_KEY]
