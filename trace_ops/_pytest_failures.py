@@ -27,10 +27,17 @@ _PYTEST_PACKAGES = ("_pytest", "pluggy")
 _OWN_DIR = Path(__file__).resolve().parent
 
 
-@cache
+_package_dirs: dict[str, Path] = {}
+
+
 def _package_dir(name: str) -> Path | None:
-    origin = getattr(sys.modules.get(name), "__file__", None)
-    return Path(origin).resolve().parent if origin else None
+    """Where an imported package lives (not remembered while it is not imported yet)."""
+    if name not in _package_dirs:
+        origin = getattr(sys.modules.get(name), "__file__", None)
+        if not origin:
+            return None
+        _package_dirs[name] = Path(origin).resolve().parent
+    return _package_dirs[name]
 
 
 @cache
