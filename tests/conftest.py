@@ -18,6 +18,15 @@ pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """Child pytest runs get the loop scope this project sets in pyproject.toml, which they do not
+    read: without it, pytest-asyncio warns about the unset option once per child run."""
+    addopts = os.environ.get("PYTEST_ADDOPTS", "")  # pytester cleared the outer one already
+    monkeypatch.setenv("PYTEST_ADDOPTS", f"{addopts} -o asyncio_default_fixture_loop_scope=function".strip())
+    return pytester
+
+
+@pytest.fixture
 def fake_llm() -> Iterator[FakeLLMServer]:
     server = FakeLLMServer().start()
     try:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from trace_ops._version import __version__
 from trace_ops.cassette import load_cassette, save_cassette
 from trace_ops.errors import (
+    BudgetExceededError,
     CassetteError,
     CassetteMismatchError,
     CassetteNotFoundError,
@@ -63,6 +64,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AgentDecision",
+    "BudgetExceededError",
     "CassetteError",
     "CassetteMismatchError",
     "CassetteNotFoundError",

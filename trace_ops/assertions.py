@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from trace_ops.cost import price_call
-from trace_ops.diff import TrajectoryMode, compare_trajectory, format_usd, tool_counts
+from trace_ops.diff import TrajectoryMode, compare_trajectory, tool_counts
+from trace_ops.formatting import format_usd
 from trace_ops.matching import fingerprint
 from trace_ops.trace import Event, LLMCall, ToolCall, Trace
 

@@ -24,3 +24,7 @@ class CassetteMismatchError(TraceOpsError):
 
 class RecordModeError(TraceOpsError, ValueError):
     """An unknown record mode, or a record mode that is not allowed here."""
+
+
+class BudgetExceededError(TraceOpsError, AssertionError):
+    """A test's trace broke its `@pytest.mark.budget` limits; the message lists figure vs limit."""

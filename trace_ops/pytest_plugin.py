@@ -26,8 +26,10 @@ from typing import Any
 
 import pytest
 
+from trace_ops import _pytest_failures
 from trace_ops._version import __version__
-from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError, TraceOpsError
+from trace_ops.errors import BudgetExceededError, CassetteMismatchError, CassetteNotFoundError, TraceOpsError
+from trace_ops.formatting import format_usd
 from trace_ops.modes import RecordMode
 from trace_ops.session import Session
 from trace_ops.trace import LLMCall, ToolCall, Trace
@@ -273,7 +275,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     if budget is not None and session is not None:
         breaches = _budget_breaches(session.trace, dict(budget.kwargs))
         if breaches:
-            raise AssertionError("budget exceeded:\n" + "\n".join(f"  {b}" for b in breaches))
+            path, line, name = item.location
+            lines = [f"budget exceeded by {name} ({path}:{(line or 0) + 1}):", *(f"  {b}" for b in breaches)]
+            raise BudgetExceededError("\n".join(lines))
     return result
 
 
@@ -345,7 +349,12 @@ def _relative(path: str | None, rootdir: Path) -> str | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    # a trace_ops failure is reported from the user's frames and our message (_pytest_failures)
+    ours = _pytest_failures.concerns_us(call, item.config)
+    users_code = _pytest_failures.trim(call) if ours else True
     report = yield
+    if not users_code and report.failed:
+        _pytest_failures.message_only(report, item, call)
     session = item.stash.get(SESSION_KEY, None)
     if report.when == "teardown" and session is not None:
         state = item.config.stash[STATE_KEY]
@@ -472,7 +481,8 @@ class RunReporter:
         recorded = [i for i in infos if i["outcome"] == "recorded"]
         tokens = sum(int(i.get("tokens") or 0) for i in recorded)
         costs = [i.get("cost_usd") for i in recorded]
-        cost = "unknown" if any(c is None for c in costs) else f"${sum(float(c or 0) for c in costs):.4f}"
+        known = [float(c) for c in costs if c is not None]
+        cost = format_usd(sum(known) if len(known) == len(costs) else None)
         write = terminalreporter.write_line
         terminalreporter.section("trace_ops", sep="-")
         parts = [f"{counts.get(k, 0)} {k}" for k in ("replayed", "recorded", "missing", "mismatched")]
@@ -485,8 +495,12 @@ class RunReporter:
         max_age = config.getoption("cassette_max_age", default=None)
         max_age_s = _parse_age(max_age) if max_age else None
         root = config.rootpath
-        stale = [(_relative(i["cassette"], root), r) for i in infos if (r := _stale_reasons(i, max_age_s))]
-        for name, reasons in stale[:10]:
+        stale: dict[str | None, list[str]] = {}  # one line per cassette, however many tests share it
+        for info in infos:
+            name = _relative(info["cassette"], root)
+            if name not in stale and (reasons := _stale_reasons(info, max_age_s)):
+                stale[name] = reasons
+        for name, reasons in list(stale.items())[:10]:
             write(f"stale cassette: {name} ({'; '.join(reasons)})")
         orphans = _orphans(infos)
         if orphans:

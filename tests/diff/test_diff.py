@@ -212,9 +212,12 @@ def test_unknown_figures_stay_unknown() -> None:
         warnings.simplefilter("ignore")
         diff = diff_traces(old, new)
     assert diff.tokens.old is None and diff.tokens.abs is None and diff.tokens.pct is None
-    assert diff.cost_usd.old is None and diff.cost_usd.changed
+    assert diff.cost_usd.old is None and diff.cost_usd.moved and diff.has_changes
     assert "Tokens: unknown → 120" in diff.summary()
-    assert "Cost: unknown → $0.00045" in diff.summary()
+    assert "Cost: unknown → $0.00045 (info only: set cost_tolerance_pct to count it)" in diff.summary()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert diff_traces(old, new, cost_tolerance_pct=50).cost_usd.changed  # unknown is never within
 
 
 def test_latency_delta() -> None:
@@ -278,7 +281,8 @@ def test_to_dict_is_json_with_a_schema_version() -> None:
         "new": "b",
     }
     assert data["response_changes"][0]["new_text"] == "changed"
-    assert set(data["tokens"]) == {"old", "new", "abs", "pct", "changed"}
+    assert set(data["tokens"]) == {"old", "new", "abs", "pct", "changed", "within_tolerance"}
+    assert data["info"] == []
 
 
 def test_ignoring_aspects_and_tolerances() -> None:
@@ -303,13 +307,15 @@ def test_assert_trace_unchanged_passes_and_fails_with_the_summary() -> None:
     assert_trace_unchanged(search_run(), new, ignore=("tool_args",))
 
 
-def test_assert_trace_unchanged_ignores_latency_by_default_only() -> None:
+def test_assert_trace_unchanged_checks_latency_only_past_a_tolerance() -> None:
     old = Trace(events=[chat(duration_ms=100.0)])
     new = Trace(events=[chat(duration_ms=400.0)])
     assert_trace_unchanged(old, new)
+    assert_trace_unchanged(old, new, ignore=())
     with pytest.raises(AssertionError, match="Latency: 100 ms → 400 ms"):
-        assert_trace_unchanged(old, new, ignore=())
-    assert_trace_unchanged(old, new, ignore=(), latency_tolerance_pct=300)
+        assert_trace_unchanged(old, new, latency_tolerance_pct=0)
+    assert_trace_unchanged(old, new, latency_tolerance_pct=300)
+    assert_trace_unchanged(old, new, ignore=("latency",), latency_tolerance_pct=0)
 
 
 def test_assert_trace_unchanged_response_similarity_threshold() -> None:

@@ -178,7 +178,7 @@ def test_budget_marker(pytester: pytest.Pytester, server: FakeLLMServer) -> None
     )
     result = pytester.runpytest("--record", "-k", "within or over or without")
     result.assert_outcomes(passed=1, failed=2)
-    result.stdout.fnmatch_lines(["*budget exceeded:*", "*3*LLM calls*2*"])
+    result.stdout.fnmatch_lines(["*budget exceeded by test_over*", "*3*LLM calls*2*"])
     result.stdout.fnmatch_lines(["*test_without_cassette_fixture*", "*budget exceeded*", "*tokens*"])
 
 

@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Subcommands (" + ", ".join(PLANNED) + ") are not implemented yet in this version.",
     )
     parser.add_argument("--version", action="version", version=f"trace_ops {__version__}")
-    parser.add_argument("command", nargs="?", help="subcommand (not implemented yet)")
+    parser.add_argument("command", nargs="?", help=f"one of: {', '.join(PLANNED)} (not implemented yet)")
     return parser
 
 
@@ -28,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command not in PLANNED:  # a typo is a usage error, not a missing feature
+        parser.error(f"unknown command {args.command!r} (commands: {', '.join(PLANNED)})")
     print(f"replay: '{args.command}' is not implemented yet in trace_ops {__version__}", file=sys.stderr)
     return 2
 

@@ -44,6 +44,7 @@ from trace_ops.diff.summary import (
     describe_prompt_change,
     format_delta,
     format_usd,
+    info_lines,
 )
 from trace_ops.diff.summary import describe_value_change as describe_value_change
 from trace_ops.diff.summary import summary_lines as summary_lines
@@ -73,6 +74,7 @@ __all__ = [
     "diff_traces",
     "format_delta",
     "format_usd",
+    "info_lines",
     "tool_counts",
     "unified_diff",
 ]

@@ -98,13 +98,24 @@ def tool_counts(trace: Trace) -> Counter[str]:
 
 
 def diff_traces(
-    old: Trace, new: Trace, *, trajectory_mode: TrajectoryMode | str = TrajectoryMode.EXACT
+    old: Trace,
+    new: Trace,
+    *,
+    trajectory_mode: TrajectoryMode | str = TrajectoryMode.EXACT,
+    tokens_tolerance_pct: float = 0.0,
+    cost_tolerance_pct: float | None = None,
+    latency_tolerance_pct: float | None = None,
 ) -> TraceDiff:
     """Compare two runs of an agent (see `TraceDiff` and its `summary()` / `to_dict()`).
 
     `trajectory_mode` decides when the path counts as changed: EXACT (any difference),
     IN_ORDER (the new run must still take the old run's steps in order, extra steps allowed)
     or ANY_ORDER (in any order).
+
+    Tolerances are percentages of the old figure; a figure that moves within its tolerance is
+    reported as information, not as a change. Latency and cost default to None, never a change:
+    wall-clock time never repeats, and a cost that moved with the tokens, the model or the
+    price data is reported as that. Set a number to count moves beyond it (0: any move).
     """
     old_events, new_events = old.events, new.events
     old_keys = [step_key(e) for e in old_events]
@@ -152,11 +163,11 @@ def diff_traces(
         prompt_changes=tuple(out.prompts),
         response_changes=tuple(out.responses),
         finish_reason_changes=tuple(out.finish),
-        tokens=Delta(_add(old_in, old_out), _add(new_in, new_out)),
-        input_tokens=Delta(old_in, new_in),
-        output_tokens=Delta(old_out, new_out),
-        cost_usd=Delta(trace_cost(old), trace_cost(new)),
-        latency_ms=Delta(_latency(old), _latency(new)),
+        tokens=Delta(_add(old_in, old_out), _add(new_in, new_out)).tolerating(tokens_tolerance_pct),
+        input_tokens=Delta(old_in, new_in).tolerating(tokens_tolerance_pct),
+        output_tokens=Delta(old_out, new_out).tolerating(tokens_tolerance_pct),
+        cost_usd=Delta(trace_cost(old), trace_cost(new)).tolerating(cost_tolerance_pct),
+        latency_ms=Delta(_latency(old), _latency(new)).tolerating(latency_tolerance_pct),
         errors_appeared=appeared,
         errors_disappeared=disappeared,
         judgment_changes=tuple(judgments),

@@ -160,11 +160,16 @@ class JudgmentChange:
 
 @dataclass(frozen=True)
 class Delta:
-    """A figure in both runs; None is unknown (not recorded or not priced), never zero."""
+    """A figure in both runs; None is unknown (not recorded or not priced), never zero.
+
+    `within_tolerance`: the figure moved but does not count as a change (noise such as latency,
+    or within `tolerance_pct` percent of the old figure); the summary reports it as information.
+    """
 
     old: float | None
     new: float | None
     within_tolerance: bool = False
+    tolerance_pct: float | None = None
 
     @property
     def abs(self) -> float | None:
@@ -178,15 +183,35 @@ class Delta:
         return (self.new - self.old) / abs(self.old) * 100.0
 
     @property
-    def changed(self) -> bool:
-        if self.within_tolerance or (self.old is None and self.new is None):
+    def moved(self) -> bool:
+        """The figures differ at all, tolerance or not."""
+        if self.old is None and self.new is None:
             return False
         if self.old is None or self.new is None:
             return True
         return abs(self.new - self.old) > 1e-12 * max(1.0, abs(self.old))
 
+    @property
+    def changed(self) -> bool:
+        """The figures differ by more than the tolerance: a change of behaviour."""
+        return self.moved and not self.within_tolerance
+
+    def tolerating(self, pct: float | None) -> Delta:
+        """This delta under a tolerance: None never counts a move, a number counts moves beyond
+        `pct` percent of the old figure (0: any move; an unknown side always counts)."""
+        if pct is None:
+            return replace(self, within_tolerance=True, tolerance_pct=None)
+        return replace(self, within_tolerance=self.within_tolerance or _within(self, pct), tolerance_pct=pct)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"old": self.old, "new": self.new, "abs": self.abs, "pct": self.pct, "changed": self.changed}
+        return {
+            "old": self.old,
+            "new": self.new,
+            "abs": self.abs,
+            "pct": self.pct,
+            "changed": self.changed,
+            "within_tolerance": self.moved and self.within_tolerance,
+        }
 
 
 @dataclass(frozen=True)
@@ -277,7 +302,7 @@ class TraceDiff:
         ):
             delta = cleared.get(attr, getattr(self, attr))
             if pct and _within(delta, pct):
-                cleared[attr] = replace(delta, within_tolerance=True)
+                cleared[attr] = replace(delta, within_tolerance=True, tolerance_pct=pct)
         if "response_text" not in names and min_response_similarity < 1.0:
             cleared["response_changes"] = tuple(
                 c for c in self.response_changes if c.similarity < min_response_similarity
@@ -301,7 +326,9 @@ class TraceDiff:
         `schema_version`, `has_changes`, `ignored` [aspect], `old_path`/`new_path` [label],
         `trajectory`: null | {old, new, edits: [{op, old_index, new_index, old_label, new_label}]},
         `llm_calls`/`tool_calls`/`tokens`/`input_tokens`/`output_tokens`/`cost_usd`/`latency_ms`:
-        {old, new, abs, pct, changed} (null figures are unknown), `tools`: {added, removed},
+        {old, new, abs, pct, changed, within_tolerance} (null figures are unknown;
+        `within_tolerance`: moved, but not counted as a change), `info` [text] (those moves as
+        the summary words them), `tools`: {added, removed},
         `model_changes` [{old_index, new_index, old, new}], `tool_arg_changes` [{name, source,
         old_index, new_index, position, changes: [{path, op, old, new}]}],
         `requested_tool_changes` [{old_index, new_index, old, new}], `prompt_changes`
@@ -311,9 +338,12 @@ class TraceDiff:
         kind, message}]}, `judgment_changes` [{old_index, new_index, name, old_verdict,
         new_verdict, old_score, new_score}].
         """
+        from trace_ops.diff.summary import info_lines  # lazy: summary imports this module
+
         return {
             "schema_version": SCHEMA_VERSION,
             "has_changes": self.has_changes,
+            "info": [text for _, text in info_lines(self)],
             "ignored": sorted(self.ignored),
             "old_path": list(self.old_path),
             "new_path": list(self.new_path),

@@ -10,7 +10,6 @@ is this summary.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -29,6 +28,7 @@ from trace_ops.diff.model import (
     TraceDiff,
     ValueChange,
 )
+from trace_ops.formatting import format_figure, format_usd
 from trace_ops.trace import Trace
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "describe_value_change",
     "format_delta",
     "format_usd",
+    "info_lines",
     "summary_lines",
 ]
 
@@ -72,32 +73,12 @@ def describe_value_change(c: ValueChange) -> str:
     return f"{name}: {_short(c.old)} → {_short(c.new)}"
 
 
-def format_usd(x: float, sign: bool = False) -> str:
-    """Dollars with about 4 significant figures (agent calls cost fractions of a cent)."""
-    digits = 2 if x == 0 else max(2, min(8, 3 - math.floor(math.log10(abs(x)))))
-    body = f"{abs(x):,.{digits}f}"
-    if "." in body:
-        whole, frac = body.split(".")
-        body = f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
-    prefix = ("+" if x >= 0 else "-") if sign else ("-" if x < 0 else "")
-    return f"{prefix}${body}"
-
-
 def format_delta(delta: Delta, unit: str) -> str:
     """`1,000 → 1,250 (+250, +25.0%)`; unknown figures print as `unknown`."""
-
-    def fmt(x: float | None, sign: bool = False) -> str:
-        if x is None:
-            return "unknown"
-        if unit == "$":
-            return format_usd(x, sign)
-        s = f"{x:+,.0f}" if sign else f"{x:,.0f}"
-        return f"{s} {unit}".rstrip()
-
-    text = f"{fmt(delta.old)} → {fmt(delta.new)}"
+    text = f"{format_figure(delta.old, unit)} → {format_figure(delta.new, unit)}"
     if delta.abs is not None:
         pct = f", {delta.pct:+.1f}%" if delta.pct is not None else ""
-        text += f" ({fmt(delta.abs, sign=True)}{pct})"
+        text += f" ({format_figure(delta.abs, unit, sign=True)}{pct})"
     return text
 
 
@@ -106,7 +87,30 @@ def summary_lines(d: TraceDiff) -> list[str]:
     lines = ["Trace comparison:", *(f"  {text}" for _, text in change_lines(d))]
     if len(lines) == 1:
         lines.append("  No changes")
-    return lines
+    return lines + [f"  {text}" for _, text in info_lines(d)]
+
+
+_FIGURES = (
+    ("tokens", "Tokens", "tokens", ""),
+    ("cost", "Cost", "cost_usd", "$"),
+    ("latency", "Latency", "latency_ms", "ms"),
+)
+
+
+def info_lines(d: TraceDiff) -> list[tuple[str, str]]:
+    """(aspect, text) per figure that moved without counting as a change (latency and cost
+    noise, or a move within the tolerance the caller set); ignored aspects say nothing."""
+    out: list[tuple[str, str]] = []
+    for aspect, name, attr, unit in _FIGURES:
+        delta: Delta = getattr(d, attr)
+        if aspect in d.ignored or not delta.moved or delta.changed:
+            continue
+        if delta.tolerance_pct is None:
+            why = f"set {attr.split('_')[0]}_tolerance_pct to count it"
+        else:
+            why = f"within the {delta.tolerance_pct:g}% tolerance"
+        out.append((aspect, f"{name}: {format_delta(delta, unit)} (info only: {why})"))
+    return out
 
 
 def change_lines(d: TraceDiff) -> list[tuple[str, str]]:
@@ -152,11 +156,8 @@ def change_lines(d: TraceDiff) -> list[tuple[str, str]]:
     add("prompts", d.prompt_changes, describe_prompt_change, "prompt changes")
     add("response_text", d.response_changes, _describe_response, "response changes")
     add("finish_reason", d.finish_reason_changes, _describe_finish, "finish reason changes")
-    for aspect, name, delta, unit in (
-        ("tokens", "Tokens", d.tokens, ""),
-        ("cost", "Cost", d.cost_usd, "$"),
-        ("latency", "Latency", d.latency_ms, "ms"),
-    ):
+    for aspect, name, attr, unit in _FIGURES:
+        delta = getattr(d, attr)
         if delta.changed:
             detail = ""
             if delta is d.tokens and d.input_tokens.abs is not None and d.output_tokens.abs is not None:
@@ -220,7 +221,8 @@ def _describe_error(e: ErrorRef) -> str:
 
 # --------------------------------------------------------------------------- assertion
 
-DEFAULT_IGNORE = ("latency",)
+#: Nothing is ignored by default: latency and cost noise already count only past a tolerance.
+DEFAULT_IGNORE: tuple[str, ...] = ()
 
 
 def assert_trace_unchanged(
@@ -229,8 +231,8 @@ def assert_trace_unchanged(
     ignore: Iterable[str] = DEFAULT_IGNORE,
     *,
     tokens_tolerance_pct: float = 0.0,
-    cost_tolerance_pct: float = 0.0,
-    latency_tolerance_pct: float = 0.0,
+    cost_tolerance_pct: float | None = None,
+    latency_tolerance_pct: float | None = None,
     min_response_similarity: float = 1.0,
     trajectory_mode: TrajectoryMode | str = TrajectoryMode.EXACT,
 ) -> TraceDiff:
@@ -239,17 +241,18 @@ def assert_trace_unchanged(
     `ignore` names aspects not to check: "trajectory", "llm_calls", "tool_calls", "tools"
     (tools added/removed), "model", "tool_args", "requested_tools" (which tools the model
     asked for), "prompts", "response_text", "finish_reason", "tokens", "cost", "latency",
-    "errors". Latency is ignored by default because wall-clock time never repeats; pass
-    `ignore=()` with `latency_tolerance_pct=` to check it. Tolerances are percentages of the
-    old figure; `min_response_similarity` (0..1) accepts reworded answers. Returns the diff.
+    "errors". Tolerances are percentages of the old figure, as in `diff_traces`: latency and
+    cost count only when given one (wall-clock time never repeats), tokens by default exactly.
+    `min_response_similarity` (0..1) accepts reworded answers. Returns the diff.
     """
-    diff = diff_traces(old, new, trajectory_mode=trajectory_mode).ignoring(
-        ignore,
+    diff = diff_traces(
+        old,
+        new,
+        trajectory_mode=trajectory_mode,
         tokens_tolerance_pct=tokens_tolerance_pct,
         cost_tolerance_pct=cost_tolerance_pct,
         latency_tolerance_pct=latency_tolerance_pct,
-        min_response_similarity=min_response_similarity,
-    )
+    ).ignoring(ignore, min_response_similarity=min_response_similarity)
     if diff.has_changes:
         raise AssertionError(diff.summary())
     return diff

@@ -15,9 +15,10 @@ from trace_ops.diff import (
     TraceDiff,
     change_lines,
     describe_prompt_change,
-    format_usd,
+    info_lines,
     unified_diff,
 )
+from trace_ops.formatting import format_figure
 
 __all__ = ["diff_to_markdown"]
 
@@ -47,11 +48,7 @@ def _details(summary: str, body: str) -> str:
 
 def _cell(delta: Delta, unit: str) -> list[str]:
     def fmt(x: float | None, sign: bool = False) -> str:
-        if x is None:
-            return "unknown"
-        if unit == "$":
-            return format_usd(x, sign)
-        return (f"{x:+,.0f}" if sign else f"{x:,.0f}") + (f" {unit}" if unit else "")
+        return format_figure(x, unit, sign)
 
     pct = f"{delta.pct:+.1f}%" if delta.pct is not None else "n/a"
     change = fmt(delta.abs, sign=True) if delta.abs is not None else "n/a"
@@ -83,6 +80,10 @@ def diff_to_markdown(diff: TraceDiff, title: str = "Trace diff") -> str:
     if others:
         out += ["", "### Changes", ""]
         out += [("  " if t.startswith("  ") else "") + f"- {escape_inline(t.strip())}" for _, t in others]
+    notes = info_lines(diff)
+    if notes:
+        out += ["", "### Not counted as changes", ""]
+        out += [f"- {escape_inline(t)}" for _, t in notes]
     if diff.prompt_changes:
         out += ["", "### Prompt diffs", ""]
         for p in diff.prompt_changes[:_SHOWN_DIFFS]:

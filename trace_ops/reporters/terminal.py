@@ -10,7 +10,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from trace_ops.diff import Delta, StepEdit, TraceDiff, change_lines, describe_prompt_change, format_usd
+from trace_ops.diff import Delta, StepEdit, TraceDiff, change_lines, describe_prompt_change, info_lines
+from trace_ops.formatting import format_figure
 
 __all__ = ["render_diff_rich"]
 
@@ -72,11 +73,7 @@ def _figures(diff: TraceDiff) -> Table:
 
 def _cells(delta: Delta, unit: str) -> list[Text]:
     def fmt(x: float | None, sign: bool = False) -> str:
-        if x is None:
-            return "unknown"
-        if unit == "$":
-            return format_usd(x, sign)
-        return f"{x:+,.0f}" if sign else f"{x:,.0f}"
+        return format_figure(x, unit, sign)
 
     grew = delta.abs is not None and delta.abs > 0
     style = "" if not delta.changed else ("red" if grew else "green")
@@ -99,9 +96,10 @@ def _diff_text(diff_text: str) -> Text:
 def render_diff_rich(diff: TraceDiff) -> RenderableType:
     """Header, trajectory with changed steps highlighted, a table of figures, changes, prompt diffs."""
     parts: list[RenderableType] = [Text("Trace comparison", style="bold")]
+    notes = [Text(f"  ℹ {line}", style="dim") for _, line in info_lines(diff)]  # noqa: RUF001
     if not diff.has_changes:
         parts.append(Text("  ✓ No changes", style="green"))
-        return Group(*parts)
+        return Group(*parts, *notes)
     parts.extend(_trajectory(diff))
     error_style = "red"
     for aspect, line in change_lines(diff):
@@ -110,6 +108,7 @@ def render_diff_rich(diff: TraceDiff) -> RenderableType:
         if line.startswith("Errors "):
             error_style = "red" if line.startswith("Errors appeared") else "green"
         parts.append(Text(line, style=error_style if aspect == "errors" else "yellow"))
+    parts.extend(notes)
     parts.append(Text(""))
     parts.append(_figures(diff))
     for p in diff.prompt_changes[:_SHOWN_DIFFS]:
