@@ -76,8 +76,8 @@ def test_a_swallowed_mismatch_shows_where_the_test_caught_it(
         )
     )
     pytester.runpytest("--record", "-k", "test_agent")
-    pytester.path.joinpath("cassettes/test_agent/test_swallowing.yaml").write_bytes(
-        pytester.path.joinpath("cassettes/test_agent/test_agent.yaml").read_bytes()
+    pytester.path.joinpath("cassettes/test_agent/test_swallowing.trace.yaml").write_bytes(
+        pytester.path.joinpath("cassettes/test_agent/test_agent.trace.yaml").read_bytes()
     )
     result = pytester.runpytest("-k", "test_swallowing")
     result.assert_outcomes(failed=1)
