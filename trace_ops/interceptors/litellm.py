@@ -21,6 +21,7 @@ from typing import Any
 import wrapt
 
 from trace_ops._plain import jsonable
+from trace_ops._schema import response_format
 from trace_ops.normalize import sse_json_chunks
 from trace_ops.session import CallHandle, begin_llm_call, recording_possible
 
@@ -66,6 +67,8 @@ def _describe(endpoint: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
     if len(args) > 1:
         call.setdefault("input" if endpoint == "embeddings" else "messages", args[1])
     request = {k: v for k, v in call.items() if k not in TRANSPORT_KEYS and v is not None}
+    if isinstance(request.get("response_format"), type):  # structured output: the schema LiteLLM sends
+        request["response_format"] = response_format(request["response_format"])
     return dict(jsonable(request))
 
 
