@@ -15,6 +15,7 @@ from trace_ops.errors import (
     CassetteError,
     CassetteMismatchError,
     CassetteNotFoundError,
+    CassetteWriteError,
     RecordModeError,
     TraceOpsError,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "CassetteError",
     "CassetteMismatchError",
     "CassetteNotFoundError",
+    "CassetteWriteError",
     "ErrorEvent",
     "Event",
     "Judgment",

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from trace_ops._version import __version__
-from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError, TraceOpsError
+from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError, CassetteWriteError, TraceOpsError
 from trace_ops.modes import RecordMode
 from trace_ops.session import Session
 from trace_ops.trace import LLMCall, ToolCall, Trace
@@ -210,7 +210,10 @@ def cassette(request: pytest.FixtureRequest, trace_ops_config: dict[str, Any]) -
     try:
         yield session.trace
     finally:
-        session.stop()
+        try:
+            session.stop()
+        except CassetteWriteError as exc:  # one line naming the path, not our traceback
+            pytest.fail(str(exc), pytrace=False)
 
 
 # ---------------------------------------------------------------- running a test
@@ -326,6 +329,8 @@ def case_info(session: Session, *, detailed: bool) -> dict[str, Any]:
         "cassette_sdk_versions": source.sdk_versions if source is not None else {},
         "cassette_created_at": source.created_at if source is not None else None,
     }
+    if session.unrecorded:
+        info["unrecorded"] = list(session.unrecorded)
     if detailed or session.recorded_count:
         trace = session.trace
         info["tokens"] = trace.total_tokens
@@ -465,6 +470,15 @@ class RunReporter:
                 f"recorded: {sum(i['recorded_calls'] for i in recorded)} LLM calls, "
                 f"{tokens} tokens, cost {cost}"
             )
+        unrecorded = [
+            (case.nodeid, why)
+            for case in state.cases.values()
+            for why in (case.info or {}).get("unrecorded", [])
+        ]
+        if unrecorded:  # recording failed open: the tests ran live, their cassettes lack these calls
+            write(f"{len(unrecorded)} call{'s' if len(unrecorded) != 1 else ''} not recorded (see log):")
+            for nodeid, why in unrecorded[:10]:
+                write(f"  {nodeid}: {why}")
         max_age = config.getoption("cassette_max_age", default=None)
         max_age_s = _parse_age(max_age) if max_age else None
         root = config.rootpath

@@ -85,6 +85,7 @@ def test_dspy_chain_of_thought_records_and_replays(
     assert isinstance(live.confidence, int) and live.answer.startswith("Echo: ")
 
     assert [c.provider for c in rec.trace.llm_calls] == ["litellm"]  # one event, not LiteLLM + OpenAI
+    assert rec.unrecorded_count == 0
     (call,) = load_cassette(path).llm_calls
     assert call.request["response_format"] == sent  # the schema exactly as LiteLLM sent it
 
