@@ -36,7 +36,7 @@ def mark_not_recorded(event: LLMCall, stage: str, exc: BaseException) -> str:
             request = None
     event.request = request if isinstance(request, dict) else {}
     event.response, event.stream, event.headers, event.incomplete = None, None, {}, False
-    detail = f"{type(exc).__name__}: {exc}"
+    detail = _detail(exc)
     event.error = {"type": NOT_RECORDED, "message": f"{stage}: {detail}"}
     event.invalidate_view()
     model = event.model
@@ -50,6 +50,14 @@ def mark_not_recorded(event: LLMCall, stage: str, exc: BaseException) -> str:
         exc_info=exc,
     )
     return f"{what}: {stage}: {detail}"
+
+
+def _detail(exc: BaseException) -> str:
+    """`Type: message`, also for an exception whose `str` fails (this path must not raise)."""
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception:
+        return type(exc).__name__
 
 
 def save_failing_open(
@@ -96,7 +104,7 @@ def _writable(trace: Trace, scrubber: Scrubber, lost: Lost) -> Trace:
             continue
         except Exception as error:
             if not isinstance(event, LLMCall):
-                reason = f"{event.label}: saving the cassette: {type(error).__name__}: {error}"
+                reason = f"{event.label}: saving the cassette: {_detail(error)}"
                 log.warning("trace_ops could not save the event %s", reason, exc_info=True)
                 lost(reason)
                 continue
