@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 # DSPy picks its disk cache directory at import time: never the user's ~/.dspy_cache.
-os.environ.setdefault("DSPY_CACHEDIR", tempfile.mkdtemp(prefix="trace-ops-dspy-"))
+os.environ.setdefault("DSPY_CACHEDIR", os.path.join(tempfile.gettempdir(), "trace-ops-dspy-cache"))
 
 if os.environ.get("TRACE_OPS_REQUIRE_LITELLM") != "1":
     pytest.importorskip("dspy", reason="DSPy needs litellm (openai<3): runs in the .venv-openai2 leg")
