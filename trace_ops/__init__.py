@@ -16,6 +16,7 @@ from trace_ops.errors import (
     CassetteError,
     CassetteMismatchError,
     CassetteNotFoundError,
+    CassetteWriteError,
     RecordModeError,
     TraceOpsError,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "CassetteError",
     "CassetteMismatchError",
     "CassetteNotFoundError",
+    "CassetteWriteError",
     "ErrorEvent",
     "Event",
     "Judgment",

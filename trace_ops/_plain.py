@@ -7,6 +7,8 @@ import json
 import math
 from typing import Any
 
+from trace_ops._schema import type_schema
+
 
 def jsonable(value: Any) -> Any:
     """A JSON-safe deep copy (SDK bodies and tool I/O may hold models, dataclasses, tuples, bytes)."""
@@ -17,6 +19,8 @@ def jsonable_text(value: Any) -> tuple[Any, str]:
     """`jsonable(value)` and its JSON text, for callers that also need the text."""
 
     def default(obj: Any) -> Any:
+        if isinstance(obj, type):  # a class (`response_format=Model`): not its unbound `model_dump`
+            return type_schema(obj)
         if type(obj).__name__ in _OMITTED:
             return None
         dump = getattr(obj, "model_dump", None)

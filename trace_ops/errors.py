@@ -14,6 +14,10 @@ class CassetteError(TraceOpsError):
     """
 
 
+class CassetteWriteError(CassetteError):
+    """A recording could not be saved (an unwritable directory, a full disk): the path and why."""
+
+
 class CassetteNotFoundError(CassetteError, FileNotFoundError):
     """Replay was asked for a cassette that does not exist."""
 

@@ -28,7 +28,13 @@ import pytest
 
 from trace_ops import _pytest_failures
 from trace_ops._version import __version__
-from trace_ops.errors import BudgetExceededError, CassetteMismatchError, CassetteNotFoundError, TraceOpsError
+from trace_ops.errors import (
+    BudgetExceededError,
+    CassetteMismatchError,
+    CassetteNotFoundError,
+    CassetteWriteError,
+    TraceOpsError,
+)
 from trace_ops.formatting import format_usd
 from trace_ops.modes import RecordMode
 from trace_ops.session import Session
@@ -217,7 +223,13 @@ def cassette(request: pytest.FixtureRequest, trace_ops_config: dict[str, Any]) -
     try:
         yield session.trace
     finally:
-        session.stop()
+        unsaved: str | None = None
+        try:
+            session.stop()
+        except CassetteWriteError as exc:
+            unsaved = str(exc)
+        if unsaved is not None:  # one line naming the path: no traceback, no exception chain
+            pytest.fail(unsaved, pytrace=False)
 
 
 # ---------------------------------------------------------------- running a test
@@ -335,6 +347,8 @@ def case_info(session: Session, *, detailed: bool) -> dict[str, Any]:
         "cassette_sdk_versions": source.sdk_versions if source is not None else {},
         "cassette_created_at": source.created_at if source is not None else None,
     }
+    if session.unrecorded:
+        info["unrecorded"] = list(session.unrecorded)
     if detailed or session.recorded_count:
         trace = session.trace
         info["tokens"] = trace.total_tokens
@@ -492,6 +506,15 @@ class RunReporter:
                 f"recorded: {sum(i['recorded_calls'] for i in recorded)} LLM calls, "
                 f"{tokens} tokens, cost {cost}"
             )
+        unrecorded = [
+            (case.nodeid, why)
+            for case in state.cases.values()
+            for why in (case.info or {}).get("unrecorded", [])
+        ]
+        if unrecorded:  # recording failed open: the tests ran live, their cassettes lack these calls
+            write(f"{len(unrecorded)} call{'s' if len(unrecorded) != 1 else ''} not recorded (see log):")
+            for nodeid, why in unrecorded[:10]:
+                write(f"  {nodeid}: {why}")
         max_age = config.getoption("cassette_max_age", default=None)
         max_age_s = _parse_age(max_age) if max_age else None
         root = config.rootpath

@@ -27,8 +27,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from trace_ops._fail_open import mark_not_recorded, save_failing_open
 from trace_ops._plain import jsonable
-from trace_ops.cassette import load_cassette, save_cassette
+from trace_ops.cassette import load_cassette
 from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError, TraceOpsError
 from trace_ops.matching import MATCH_FIELDS, MatchIndex, fingerprint, validate_match_on
 from trace_ops.modes import Policy, RecordMode, policy_for
@@ -80,7 +81,10 @@ def derived_trace_id(events: Sequence[Event], path: Path | None) -> str:
 
 
 def _saved_fingerprint(call: LLMCall) -> str:
-    return call.fingerprint or fingerprint(call.endpoint, call.request)
+    try:
+        return call.fingerprint or fingerprint(call.endpoint, call.request)
+    except Exception:  # a request we cannot read: saving marks the call as not recorded
+        return "unreadable"
 
 
 def active_sessions() -> tuple[Session, ...]:
@@ -106,7 +110,16 @@ def current_session() -> Session | None:
 class CallHandle:
     """One intercepted LLM call: replay it, or run it live and report the outcome here."""
 
-    __slots__ = ("_chunks", "_done", "_first_chunk", "_recorders", "_start", "event", "replayed")
+    __slots__ = (
+        "_chunks",
+        "_done",
+        "_first_chunk",
+        "_published",
+        "_recorders",
+        "_start",
+        "event",
+        "replayed",
+    )
 
     def __init__(self, event: LLMCall, recorders: list[Session], replayed: LLMCall | None) -> None:
         self.event = event
@@ -116,6 +129,7 @@ class CallHandle:
         self._first_chunk: float | None = None
         self._chunks: list[bytes] = []
         self._done = False
+        self._published = False
 
     @contextlib.contextmanager
     def live(self) -> Iterator[None]:
@@ -141,7 +155,32 @@ class CallHandle:
     def _elapsed_ms(self) -> float:
         return (time.perf_counter() - self._start) * 1000.0
 
+    def describe_now(self) -> None:
+        """Take a deferred request description now, while the caller's data is what was sent."""
+        if type(self.event.__dict__.get("request")) is Deferred:
+            try:
+                _ = self.event.request
+            except Exception as exc:
+                self.lost("describing the request", exc)
+
+    def lost(self, stage: str, exc: BaseException) -> None:
+        """Our recording failed (a bug of ours, an I/O error): the live call goes on, unrecorded.
+
+        The event stays in the trace (and the cassette) marked `not_recorded`, so a replay that
+        reaches it fails with the reason instead of answering it; logged once per call.
+        """
+        if self.replayed is not None or self.event.not_recorded is not None:
+            return
+        self._done = True
+        reason = mark_not_recorded(self.event, stage, exc)
+        if not self._published:
+            self._publish()
+        for session in self._recorders:
+            session._pending.discard(self)
+            session._not_recorded(reason)
+
     def _publish(self) -> None:
+        self._published = True
         for session in self._recorders:
             session._add(self.event, recorded=True)
 
@@ -158,6 +197,8 @@ class CallHandle:
 
     def stream_started(self, status: int, headers: dict[str, str]) -> None:
         """A streamed answer began; chunks follow through `stream_chunk`."""
+        if self._done:
+            return
         self.event.status = status
         self.event.headers = headers
         self.event.stream = ""
@@ -166,6 +207,8 @@ class CallHandle:
             session._pending.add(self)
 
     def stream_chunk(self, data: bytes) -> None:
+        if self._done:
+            return
         if self._first_chunk is None and data:
             self._first_chunk = time.perf_counter()
             self.event.ttft_ms = (self._first_chunk - self._start) * 1000.0
@@ -191,11 +234,33 @@ class CallHandle:
         """The call failed without an HTTP answer (connection error, timeout...)."""
         if self._done:
             return
+        self.describe_now()  # a deferred description must be taken while the caller's data is unchanged
+        if self._done:
+            return
         self._done = True
-        _ = self.event.request  # a deferred description must be taken while the caller's data is unchanged
         self.event.error = {"type": type(exc).__name__, "message": str(exc)}
         self.event.duration_ms = self._elapsed_ms()
         self._publish()
+
+
+def _undescribed(
+    provider: str, endpoint: str, request: Any, sessions: tuple[Session, ...], exc: Exception
+) -> CallHandle:
+    """A request we could not describe: a strict replay cannot match it (an error), recording goes live."""
+    for session in reversed(sessions):
+        if session._can_replay and not session.policy.record_misses:
+            where = str(session.path) if session.path is not None else "(in-memory cassette)"
+            error = CassetteMismatchError(
+                f"cannot match a {provider} {endpoint} call against cassette {where}: trace_ops could not "
+                f"describe its request ({type(exc).__name__}: {exc})"
+            )
+            with session._lock:
+                session.failures.append(error)
+            raise error from exc
+    event = LLMCall(provider=provider, endpoint=endpoint, request=request)
+    handle = CallHandle(event, list(reversed(sessions)), replayed=None)
+    handle.lost("describing the request", exc)
+    return handle
 
 
 def begin_llm_call(
@@ -216,17 +281,20 @@ def begin_llm_call(
     sessions = tuple(_stack)
     recorders: list[Session] = []
     if any(s._can_replay for s in sessions):
-        described: dict[str, Any] = request.make() if isinstance(request, Deferred) else request
-        # matching needs the fingerprint now, of the request as the cassette will hold it (scrubbed)
-        scrubber = sessions[-1].scrubber
-        if scrubber.might_hold_secrets(described, request_text):
-            described = scrubber.data(described)
-        event = LLMCall(
-            provider=provider,
-            endpoint=endpoint,
-            request=described,
-            fingerprint=fingerprint(endpoint, described),
-        )
+        try:
+            described: dict[str, Any] = request.make() if isinstance(request, Deferred) else request
+            # matching needs the fingerprint now, of the request as the cassette will hold it (scrubbed)
+            scrubber = sessions[-1].scrubber
+            if scrubber.might_hold_secrets(described, request_text):
+                described = scrubber.data(described)
+            event = LLMCall(
+                provider=provider,
+                endpoint=endpoint,
+                request=described,
+                fingerprint=fingerprint(endpoint, described),
+            )
+        except Exception as exc:
+            return _undescribed(provider, endpoint, request, sessions, exc)
     else:  # recording only: scrubbing and the fingerprint can wait until the cassette is written
         event = LLMCall(provider=provider, endpoint=endpoint, request=request)
     for session in reversed(sessions):
@@ -279,6 +347,9 @@ class Session:
         self.policy: Policy = policy_for(self.mode, False)
         self.recorded_count = 0
         self.replayed_count = 0
+        #: calls (and tool calls) trace_ops could not record, why; the live run went on without them
+        self.unrecorded: list[str] = []
+        self._superseded: set[int] = set()  # not-recorded placeholders this run recorded again
         self._index: MatchIndex | None = None
         self._lock = threading.Lock()
         self._pending: set[CallHandle] = set()
@@ -335,12 +406,15 @@ class Session:
 
         interceptors.release()
         for handle in list(self._pending):
-            handle.stream_finished(complete=False)
+            try:
+                handle.stream_finished(complete=False)
+            except Exception as error:
+                handle.lost("finishing an abandoned stream", error)
         if exc is not None and not isinstance(exc, TraceOpsError):
             self.record_error(exc)
         if self._should_save():
             assert self.path is not None
-            save_cassette(self._trace_to_save(), self.path, scrubber=self.scrubber)
+            save_failing_open(self._trace_to_save(), self.path, self.scrubber, self._not_recorded, quiet=exc)
 
     def _should_save(self) -> bool:
         if self.path is None or not self.policy.save:
@@ -382,7 +456,7 @@ class Session:
         """
         if self.mode is not RecordMode.NEW_EPISODES or self.cassette is None:
             return list(self.trace.events)
-        old = self.cassette.events
+        old = [event for event in self.cassette.events if id(event) not in self._superseded]
         kept = {id(event) for event in old}
         seen = {_event_key(event) for event in old if not isinstance(event, LLMCall)}
         merged = list(old)
@@ -427,11 +501,19 @@ class Session:
             if self.match_on != MATCH_FIELDS:
                 fp = fingerprint(event.endpoint, event.request, self.match_on)
             recorded = self._index.take(fp)
-            if recorded is not None:
+            if recorded is not None and recorded.not_recorded is None:
                 return recorded
+            if recorded is not None and not self.policy.record_misses:  # never answer it: say why
+                error: TraceOpsError = self._was_not_recorded(recorded, number)
+                with self._lock:
+                    self.failures.append(error)
+                raise error
+            if recorded is not None:  # recorded again now: the placeholder gives way on save
+                with self._lock:
+                    self._superseded.add(id(recorded))
         if self.policy.record_misses:
             return None
-        error: TraceOpsError = self._not_found() if self.missing else self._mismatch(event, number)
+        error = self._not_found() if self.missing else self._mismatch(event, number)
         with self._lock:
             self.failures.append(error)
         raise error
@@ -465,6 +547,13 @@ class Session:
         lines.append(self._hint())
         return CassetteMismatchError("\n".join(lines))
 
+    def _was_not_recorded(self, recorded: LLMCall, number: int) -> CassetteMismatchError:
+        where = str(self.path) if self.path is not None else "(in-memory cassette)"
+        return CassetteMismatchError(
+            f"LLM call #{number} ({recorded.provider} {recorded.endpoint}, model {recorded.model!r}) was not "
+            f"recorded in cassette {where} ({recorded.not_recorded}); {self._hint()}"
+        )
+
     def _hint(self) -> str:
         if self.rerecord_hint:
             return self.rerecord_hint
@@ -481,6 +570,15 @@ class Session:
                     self.recorded_count += 1
                 else:
                     self.replayed_count += 1
+
+    def _not_recorded(self, reason: str) -> None:
+        with self._lock:
+            self.unrecorded.append(reason)
+
+    @property
+    def unrecorded_count(self) -> int:
+        """How many calls this session could not record (each logged; the live run went on)."""
+        return len(self.unrecorded)
 
     def record_tool_call(
         self,

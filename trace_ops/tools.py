@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
@@ -15,6 +16,7 @@ from typing import Any, TypeVar, overload
 from trace_ops.session import current_session
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("trace_ops")
 
 
 class RecordedToolError(Exception):
@@ -53,11 +55,17 @@ class _ToolRun:
         return True, recorded.output
 
     def record(self, result: Any = None, error: BaseException | None = None) -> None:
+        """Add the call to the trace; a failure of ours is logged and the tool's result still returned."""
         if self.session is not None:
             duration = _ms(self.started)
-            self.session.record_tool_call(
-                self.name, self.arguments, result, error=error, duration_ms=duration
-            )
+            try:
+                self.session.record_tool_call(
+                    self.name, self.arguments, result, error=error, duration_ms=duration
+                )
+            except Exception as exc:
+                reason = f"tool {self.name}: {type(exc).__name__}: {exc}"
+                log.warning("trace_ops could not record the call of %s", reason, exc_info=True)
+                self.session._not_recorded(reason)
 
 
 @overload

@@ -63,6 +63,9 @@ class JSONText(Deferred):
         self.text = text
 
 
+#: The `error.type` of a call trace_ops could not record (the live call went on without it).
+NOT_RECORDED = "trace_ops.NotRecorded"
+
 T = TypeVar("T")
 _NO_DEFAULT: Any = object()
 
@@ -143,6 +146,18 @@ class LLMCall(Event):
     @property
     def is_stream(self) -> bool:
         return self.stream is not None
+
+    @property
+    def not_recorded(self) -> str | None:
+        """Why trace_ops could not record this call (its live answer went to the agent), or None.
+
+        Kept in the cassette as `error: {type: trace_ops.NotRecorded}`: a replay that reaches
+        this call fails with that reason instead of answering it.
+        """
+        error = self.error
+        if error is None or error.get("type") != NOT_RECORDED:
+            return None
+        return error.get("message", "")
 
     @property
     def view(self) -> ResponseView:

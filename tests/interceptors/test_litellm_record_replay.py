@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder, Replayer, load_cassette
@@ -177,3 +178,27 @@ def test_litellm_error_is_replayed(fake_llm: FakeLLMServer, tmp_path: Path) -> N
     with Replayer(path), pytest.raises(litellm.BadRequestError) as replayed:
         litellm.completion(api_key="sk-x", num_retries=0, **kwargs)
     assert "injected by fakellm" in str(live.value) and "injected by fakellm" in str(replayed.value)
+
+
+class Capital(BaseModel):
+    city: str
+    population: int
+
+
+def test_response_format_class_is_recorded_as_its_schema(fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    """`response_format=<pydantic class>` (DSPy's JSON adapter does this) records as the schema sent."""
+    path = tmp_path / "rf.yaml"
+    kwargs: dict[str, Any] = {"model": "openai/gpt-4o", "messages": MESSAGES, "response_format": Capital}
+    kwargs.update(api_base=fake_llm.openai_base_url, api_key="sk-x")
+    with Recorder(save_to=path) as rec:
+        live = litellm.completion(**kwargs)
+    assert Capital.model_validate_json(live.choices[0].message.content).city.startswith("Echo: ")
+    sent = fake_llm.requests[0]["body"]["response_format"]
+    assert sent["json_schema"]["name"] == "Capital" and sent["json_schema"]["strict"] is True
+    assert rec.trace.llm_calls[0].request["response_format"] == sent
+    assert load_cassette(path).llm_calls[0].request["response_format"] == sent
+    fake_llm.stop()
+    with Replayer(path) as rep:
+        replayed = litellm.completion(**kwargs)
+    assert replayed.choices[0].message.content == live.choices[0].message.content
+    assert rep.replayed_count == 1 and fake_llm.request_count == 1

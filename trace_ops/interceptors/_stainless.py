@@ -153,15 +153,20 @@ class StainlessInterceptor:
             query = jsonable(params) if params else None
             handle.request_sent(Deferred(_request_from_wire, body, query))
         else:
-            _ = handle.event.request
+            handle.describe_now()
 
     def _failed(self, base: ModuleType, handle: CallHandle, options: Any, exc: Exception) -> None:
-        """The live call raised: an HTTP error answer is recorded as such, anything else as a failure."""
-        if isinstance(exc, base.APIStatusError):
-            self._snapshot_request(handle, options, exc.response.request)
-            handle.responded(*_status_error_parts(exc))
-        else:
-            handle.failed(exc)
+        """The live call raised: an HTTP error answer is recorded as such, anything else as a failure.
+
+        The agent gets the SDK's exception whatever happens here (a failure of ours is logged)."""
+        try:
+            if isinstance(exc, base.APIStatusError):
+                self._snapshot_request(handle, options, exc.response.request)
+                handle.responded(*_status_error_parts(exc))
+            else:
+                handle.failed(exc)
+        except Exception as bug:
+            handle.lost("recording the error answer", bug)
 
     def _replay_arguments(
         self, base: ModuleType, http: ModuleType, client: Any, handle: CallHandle, bound: _Bound
@@ -234,19 +239,22 @@ class StainlessInterceptor:
             response = kwargs.get("response")
             if handle is not None and response is not None and handle.replayed is None:
                 _capture.set(None)
-                self._snapshot_request(handle, kwargs.get("options"), response.request)
-                headers, is_sse = _headers_and_sse(response.headers)
-                if hasattr(response, "_content") and is_sse:  # an SSE body that arrived already read
-                    handle.stream_started(response.status_code, headers)
-                    handle.stream_chunk(response.content)
-                    handle.stream_finished(complete=True)
-                elif hasattr(response, "_content"):
-                    handle.responded(response.status_code, headers, _body(response))
-                else:
-                    handle.stream_started(response.status_code, headers)
-                    stream = response.stream
-                    tee = async_tee if isinstance(stream, http.AsyncByteStream) else sync_tee
-                    response.stream = tee(stream, handle)
+                try:
+                    self._snapshot_request(handle, kwargs.get("options"), response.request)
+                    headers, is_sse = _headers_and_sse(response.headers)
+                    if hasattr(response, "_content") and is_sse:  # an SSE body that arrived already read
+                        handle.stream_started(response.status_code, headers)
+                        handle.stream_chunk(response.content)
+                        handle.stream_finished(complete=True)
+                    elif hasattr(response, "_content"):
+                        handle.responded(response.status_code, headers, _body(response))
+                    else:
+                        handle.stream_started(response.status_code, headers)
+                        stream = response.stream
+                        tee = async_tee if isinstance(stream, http.AsyncByteStream) else sync_tee
+                        response.stream = tee(stream, handle)
+                except Exception as exc:  # recording must never break the call: it goes on unrecorded
+                    handle.lost("capturing the response", exc)
             return wrapped(*args, **kwargs)
 
         return wrapper
@@ -393,11 +401,18 @@ def _status_error_parts(exc: Any) -> tuple[int, dict[str, str], Any]:
 
 @functools.cache
 def _tee_classes(http: ModuleType, end_markers: tuple[str, ...]) -> tuple[type, type]:
-    """Byte streams that pass the SDK's bytes through while recording them."""
+    """Byte streams that pass the SDK's bytes through while recording them (a failure of ours
+    while recording leaves the call unrecorded; the caller still gets every byte)."""
 
-    def finished(handle: CallHandle) -> bool:
-        tail = handle.received_tail()
-        return any(marker in tail for marker in end_markers)
+    def finish(handle: CallHandle, *, closed: bool) -> None:
+        try:
+            if closed:
+                tail = handle.received_tail()
+                handle.stream_finished(complete=any(marker in tail for marker in end_markers))
+            else:
+                handle.stream_finished(complete=True)
+        except Exception as exc:
+            handle.lost("finishing the stream", exc)
 
     class SyncTee(http.SyncByteStream):  # type: ignore[misc,name-defined]
         def __init__(self, inner: Any, handle: CallHandle) -> None:
@@ -405,16 +420,20 @@ def _tee_classes(http: ModuleType, end_markers: tuple[str, ...]) -> tuple[type, 
             self._handle = handle
 
         def __iter__(self) -> Iterator[bytes]:
+            handle = self._handle
             for chunk in self._inner:
-                self._handle.stream_chunk(chunk)
+                try:
+                    handle.stream_chunk(chunk)
+                except Exception as exc:
+                    handle.lost("capturing a stream chunk", exc)
                 yield chunk
-            self._handle.stream_finished(complete=True)
+            finish(handle, closed=False)
 
         def close(self) -> None:
             try:
                 self._inner.close()
             finally:
-                self._handle.stream_finished(complete=finished(self._handle))
+                finish(self._handle, closed=True)
 
     class AsyncTee(http.AsyncByteStream):  # type: ignore[misc,name-defined]
         def __init__(self, inner: Any, handle: CallHandle) -> None:
@@ -422,15 +441,19 @@ def _tee_classes(http: ModuleType, end_markers: tuple[str, ...]) -> tuple[type, 
             self._handle = handle
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
+            handle = self._handle
             async for chunk in self._inner:
-                self._handle.stream_chunk(chunk)
+                try:
+                    handle.stream_chunk(chunk)
+                except Exception as exc:
+                    handle.lost("capturing a stream chunk", exc)
                 yield chunk
-            self._handle.stream_finished(complete=True)
+            finish(handle, closed=False)
 
         async def aclose(self) -> None:
             try:
                 await self._inner.aclose()
             finally:
-                self._handle.stream_finished(complete=finished(self._handle))
+                finish(self._handle, closed=True)
 
     return SyncTee, AsyncTee

@@ -22,8 +22,10 @@ from typing import Any
 import wrapt
 
 from trace_ops._plain import jsonable
+from trace_ops._schema import response_format
 from trace_ops.normalize import sse_json_chunks
 from trace_ops.session import CallHandle, begin_llm_call, recording_possible
+from trace_ops.trace import Deferred
 
 #: Call options that say how to reach the provider, not what to ask it.
 TRANSPORT_KEYS = frozenset(
@@ -67,6 +69,8 @@ def _describe(endpoint: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
     if len(args) > 1:
         call.setdefault("input" if endpoint == "embeddings" else "messages", args[1])
     request = {k: v for k, v in call.items() if k not in TRANSPORT_KEYS and v is not None}
+    if isinstance(request.get("response_format"), type):  # structured output: the schema LiteLLM sends
+        request["response_format"] = response_format(request["response_format"])
     return dict(jsonable(request))
 
 
@@ -123,9 +127,10 @@ class LiteLLMInterceptor:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             if not recording_possible():
                 return wrapped(*args, **kwargs)
-            handle = begin_llm_call(self.provider, endpoint, _describe(endpoint, args, kwargs))
+            handle = begin_llm_call(self.provider, endpoint, Deferred(_describe, endpoint, args, kwargs))
             if handle is None:
                 return wrapped(*args, **kwargs)
+            handle.describe_now()  # now: the caller may change its messages after the call
             if is_async:
                 return self._run_async(litellm, wrapped, args, kwargs, handle)
             if handle.replayed is not None:
@@ -134,7 +139,7 @@ class LiteLLMInterceptor:
                 with handle.live():
                     result = wrapped(*args, **kwargs)
             except Exception as exc:
-                handle.failed(exc)
+                _failed(handle, exc)
                 raise
             return self._after_live(litellm, handle, result)
 
@@ -149,16 +154,20 @@ class LiteLLMInterceptor:
             with handle.live():
                 result = await wrapped(*args, **kwargs)
         except Exception as exc:
-            handle.failed(exc)
+            _failed(handle, exc)
             raise
         return self._after_live(litellm, handle, result)
 
     def _after_live(self, litellm: Any, handle: CallHandle, result: Any) -> Any:
-        if isinstance(result, litellm.CustomStreamWrapper):
-            handle.stream_started(200, {})
-            setattr(result, _HANDLE_ATTR, handle)
-        else:
-            handle.responded(200, {}, jsonable(result.model_dump()))
+        """Record the live result and return it unchanged (unrecorded if recording it fails)."""
+        try:
+            if isinstance(result, litellm.CustomStreamWrapper):
+                handle.stream_started(200, {})
+                setattr(result, _HANDLE_ATTR, handle)
+            else:
+                handle.responded(200, {}, jsonable(result.model_dump()))
+        except Exception as exc:
+            handle.lost("capturing the response", exc)
         return result
 
     def _replay(self, litellm: Any, handle: CallHandle) -> Any:
@@ -186,10 +195,9 @@ class LiteLLMInterceptor:
         try:
             chunk = wrapped(*args, **kwargs)
         except StopIteration:
-            handle.stream_chunk(b"data: [DONE]\n\n")
-            handle.stream_finished(complete=True)
+            _stream_ended(handle)
             raise
-        handle.stream_chunk(_sse(chunk))
+        _stream_chunk(handle, chunk)
         return chunk
 
     @staticmethod
@@ -202,10 +210,9 @@ class LiteLLMInterceptor:
             try:
                 chunk = await wrapped(*args, **kwargs)
             except StopAsyncIteration:
-                handle.stream_chunk(b"data: [DONE]\n\n")
-                handle.stream_finished(complete=True)
+                _stream_ended(handle)
                 raise
-            handle.stream_chunk(_sse(chunk))
+            _stream_chunk(handle, chunk)
             return chunk
 
         return run()
@@ -247,6 +254,29 @@ def _align(obj: Any, recorded: Any) -> None:
                 setattr(obj, key, value)
         elif current[key] != value:
             _align(child, value)
+
+
+def _failed(handle: CallHandle, exc: Exception) -> None:
+    """Record that the live call raised; the caller re-raises LiteLLM's exception whatever happens."""
+    try:
+        handle.failed(exc)
+    except Exception as bug:
+        handle.lost("recording the error", bug)
+
+
+def _stream_chunk(handle: CallHandle, chunk: Any) -> None:
+    try:
+        handle.stream_chunk(_sse(chunk))
+    except Exception as exc:
+        handle.lost("capturing a stream chunk", exc)
+
+
+def _stream_ended(handle: CallHandle) -> None:
+    try:
+        handle.stream_chunk(b"data: [DONE]\n\n")
+        handle.stream_finished(complete=True)
+    except Exception as exc:
+        handle.lost("finishing the stream", exc)
 
 
 @functools.cache
