@@ -2,10 +2,12 @@
 
 Layout (version 1): a `trace:` header and an `events:` list. An llm_call keeps the prompt
 (`request.messages` / `input` / `system` …) as YAML with multi-line text as block scalars,
-the other request parameters as one JSON line (`request.params`), and the provider's wire
-answer as a JSON block (`response:`) or, for streams, the raw SSE body (`stream:`). Keeping
-the bulky wire data in block scalars is what makes a 10,000-call cassette load in seconds:
-PyYAML pays per node, not per byte.
+the other request parameters (tools, sampling params …) as one indented JSON block with one
+line per field (`request.params`; older cassettes have it on one line, which loads the same),
+and the provider's wire answer as a JSON block (`response:`) or, for streams, the raw SSE body
+(`stream:`) preceded by the answer assembled from it (`assembled:`, derived, never replayed:
+see _assembled). Keeping the bulky wire data in block scalars is what makes a 10,000-call
+cassette load in seconds: PyYAML pays per node, not per byte.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.scanner import Scanner
 
-from trace_ops import _parse_cache
+from trace_ops import _assembled, _parse_cache
 from trace_ops._files import atomic_write_text
 from trace_ops.errors import CassetteError, CassetteNotFoundError
 from trace_ops.matching import PROMPT_KEYS, fingerprint
@@ -69,7 +71,12 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+def _represent_block(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="|")  # libyaml: exact str
+
+
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(_assembled.BlockText, _represent_block)
 
 
 # ---------------------------------------------------------------- writing
@@ -99,7 +106,7 @@ def _llm_call_to_dict(call: LLMCall, scrub: Scrubber) -> dict[str, Any]:
     prompt = {k: request[k] for k in PROMPT_KEYS if k in request}
     params = {k: v for k, v in request.items() if k not in prompt and k != "model"}
     if params:
-        prompt["params"] = json.dumps(params, ensure_ascii=False, separators=(", ", ": "))
+        prompt["params"] = _json_block(params)  # one field per line: a changed tool is a one-line diff
     out["request"] = prompt
     if call.status != 200:
         out["status"] = call.status
@@ -108,6 +115,9 @@ def _llm_call_to_dict(call: LLMCall, scrub: Scrubber) -> dict[str, Any]:
     if call.error is not None:
         out["error"] = scrub.data(call.error)
     if call.stream is not None:
+        answer = _assembled.assembled(call, scrub)
+        if answer is not None:
+            out[_assembled.KEY] = answer
         out["stream"] = scrub.text(call.stream)
     elif call.response is not None:
         out["response"] = _json_block(scrub.data(call.response))
@@ -280,6 +290,8 @@ def _read_llm_call(r: _Reader, data: dict[str, Any], where: str) -> LLMCall:
     if response_text is not None:  # validated JSON (from the parse cache) is parsed only when read
         response = JSONText(response_text) if r.trusted else r.json_text(response_text, where, "response")
     stream = r.get(data, "stream", str, where)
+    if _assembled.KEY in data and not r.trusted:
+        _check_assembled(r, data, where, stream)
     error = r.get(data, "error", dict, where)
     if response is None and stream is None and error is None:
         raise r.fail(where, "an llm_call needs one of 'response', 'stream' or 'error'")
@@ -300,6 +312,24 @@ def _read_llm_call(r: _Reader, data: dict[str, Any], where: str) -> LLMCall:
         started_at=r.get(data, "started_at", str, where),
         duration_ms=r.get(data, "duration_ms", _NUMBER, where),
     )
+
+
+def _check_assembled(r: _Reader, data: dict[str, Any], where: str, stream: str | None) -> None:
+    """`assembled:` is derived from the stream and never replayed, but a broken hand edit of it
+    is still a one-line error rather than something ignored or a crash later."""
+    answer = r.get(data, _assembled.KEY, dict, where)
+    if answer is None:
+        return
+    where = f"{where}.{_assembled.KEY}"
+    if stream is None:
+        raise r.fail(where, "is derived from 'stream', and this call has none")
+    r.get(answer, "text", str, where)
+    r.get(answer, "finish_reason", str, where)
+    for index, raw in enumerate(r.get(answer, "tool_calls", list, where) or ()):
+        slot = f"{where}.tool_calls[{index}]"
+        call = r.mapping(raw, slot)
+        r.get(call, "name", str, slot, required=True)
+        r.get(call, "arguments", str, slot)
 
 
 def _read_event(r: _Reader, raw: Any, index: int) -> Event:
