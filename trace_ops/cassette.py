@@ -849,11 +849,13 @@ def _load(raw: bytes, source: str) -> Trace:
 
 
 _BULKY = ("stream", "response")  # the wire texts: most of a cassette's bytes
+_PARAMS = "params"  # request.params: an indented JSON block, full of quotes JSON would escape
 
 
 def _to_cache(document: Any) -> tuple[Any, list[str]]:
-    """The parse cache's form of a document: the events' `stream`/`response` texts move out of
-    the JSON (stored raw, see _parse_cache), leaving "" and their (event, key) slot behind."""
+    """The parse cache's form of a document: the events' `stream`/`response` and
+    `request.params` texts move out of the JSON (stored raw, see _parse_cache), leaving "" and
+    their (event, key) slot behind."""
     texts: list[str] = []
     slots: list[tuple[int, str]] = []
     events = document.get("events") if type(document) is dict else None
@@ -869,6 +871,12 @@ def _to_cache(document: Any) -> tuple[Any, list[str]]:
                         copy[key] = ""
                         texts.append(text)
                         slots.append((index, key))
+                request = event.get("request")
+                if type(request) is dict and type(request.get(_PARAMS)) is str and request[_PARAMS]:
+                    copy = copy or dict(event)
+                    copy["request"] = {**request, _PARAMS: ""}
+                    texts.append(request[_PARAMS])
+                    slots.append((index, _PARAMS))
                 if copy is not None:
                     skeleton[index] = copy
         document = {**document, "events": skeleton}
@@ -886,9 +894,12 @@ def _from_cache(cached: tuple[Any, list[str]] | None) -> Any:
         if slots or texts:
             events = document["events"]
             for (index, key), text in zip(slots, texts, strict=True):
-                if key not in _BULKY:
+                if key == _PARAMS:
+                    events[index]["request"][key] = text
+                elif key in _BULKY:
+                    events[index][key] = text
+                else:
                     return None
-                events[index][key] = text
         return document
     except (KeyError, IndexError, TypeError, ValueError):
         return None
