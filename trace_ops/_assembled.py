@@ -30,7 +30,10 @@ def assembled(call: LLMCall, scrub: Scrubber) -> dict[str, Any] | None:
     Scrubbing the assembled text also catches a secret split across SSE deltas."""
     if call.stream is None or call.error is not None or call.status >= 400:
         return None
-    view = call.view
+    try:
+        view = call.view
+    except (AttributeError, TypeError, ValueError):  # odd chunks (a proxy's?): never lose the save
+        return None
     out: dict[str, Any] = {}
     if view.text:
         out["text"] = BlockText(scrub.text(view.text))

@@ -167,6 +167,18 @@ def test_a_secret_split_across_deltas_is_scrubbed_in_the_assembled_text() -> Non
     assert key not in text
 
 
+def test_a_stream_the_view_cannot_read_is_saved_without_assembled() -> None:
+    call = LLMCall(
+        provider="openai",
+        endpoint="chat.completions",
+        request={"model": "gpt-4o", "messages": MESSAGES, "stream": True},
+        stream='data: {"choices": [1]}\n\ndata: [DONE]\n\n',
+    )
+    text = dumps_cassette(Trace(events=[call]))
+    assert "assembled" not in text
+    assert loads_cassette(text).llm_calls[0].stream == call.stream
+
+
 def recorded_tool_call(fake_llm: FakeLLMServer, tmp_path: Path) -> Trace:
     client = openai.OpenAI(base_url=fake_llm.openai_base_url, api_key="sk-test-key", max_retries=0)
     with Recorder(save_to=tmp_path / "tools.yaml"):
