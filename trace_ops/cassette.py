@@ -82,8 +82,25 @@ _Dumper.add_representer(_assembled.BlockText, _represent_block)
 # ---------------------------------------------------------------- writing
 
 
+# Characters libyaml will not put in a block scalar (DEL, C1 controls, Unicode line
+# separators, BOM, surrogates, and everything beyond the BMP, emoji included): one of them
+# turned a whole JSON block into one escaped line. In JSON text they can only sit inside
+# strings, where a \uXXXX escape (a surrogate pair beyond the BMP) means the same.
+_NOT_IN_BLOCK = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff\U00010000-\U0010ffff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def _json_block(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    """Indented JSON that YAML can write as a `|` block: one line per field."""
+    text = json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    return _NOT_IN_BLOCK.sub(_escape, text) if _NOT_IN_BLOCK.search(text) else text
 
 
 def _common(event: Event, out: dict[str, Any]) -> dict[str, Any]:

@@ -213,6 +213,24 @@ def test_a_changed_tool_description_is_a_one_line_diff(fake_llm: FakeLLMServer, 
     ]
 
 
+def test_emoji_and_line_separators_keep_params_a_block(fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    """libyaml writes no block scalar holding them: the JSON escapes them instead."""
+    trace = recorded_tool_call(fake_llm, tmp_path)
+    description = "Search the web \U0001f30d\u2028now \u00e9"
+
+    def describe(request: dict[str, Any]) -> None:
+        request["tools"][0]["function"]["description"] = description
+
+    lines = [line for line in changed_lines(trace, describe) if "fingerprint: " not in line]
+    assert lines == [
+        '-              "description": "Search the web",',
+        '+              "description": "Search the web \\ud83c\\udf0d\\u2028now \u00e9",',
+    ]
+    trace.llm_calls[0].request["tools"][0]["function"]["description"] = description
+    loaded = loads_cassette(dumps_cassette(trace)).llm_calls[0]
+    assert loaded.request["tools"][0]["function"]["description"] == description
+
+
 def test_a_changed_sampling_param_is_a_one_line_diff(fake_llm: FakeLLMServer, tmp_path: Path) -> None:
     trace = recorded_tool_call(fake_llm, tmp_path)
 
