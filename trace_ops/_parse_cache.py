@@ -7,10 +7,10 @@ version, so a trace_ops that parses differently never reads another's entries. A
 with the cache (unwritable, corrupt or torn entry) just means parsing the YAML again.
 
 An entry is one line of JSON, `[[text lengths...], document]`, then the caller's long texts
-(the raw SSE bodies and JSON answers that are most of a cassette's bytes) as plain UTF-8,
-then the CRC-32 of those texts in 8 hex digits and a newline. Kept out of the JSON, those
-texts cost no escaping on write and no unescaping on read: about half the time of an
-all-JSON entry both ways.
+(the raw SSE bodies, JSON answers and request params blocks: most of a cassette's bytes) as
+plain UTF-8, then the CRC-32 of those texts in 8 hex digits and a newline. Kept out of the
+JSON, those texts cost no escaping on write and no unescaping on read: about half the time
+of an all-JSON entry both ways.
 
 Location: `$TRACE_OPS_CACHE_DIR`, else `$XDG_CACHE_HOME/trace_ops/cassettes`, else
 `~/.cache/trace_ops/cassettes`. `TRACE_OPS_CACHE_DIR=off` disables it.

@@ -2,10 +2,12 @@
 
 Layout (version 1): a `trace:` header and an `events:` list. An llm_call keeps the prompt
 (`request.messages` / `input` / `system` …) as YAML with multi-line text as block scalars,
-the other request parameters as one JSON line (`request.params`), and the provider's wire
-answer as a JSON block (`response:`) or, for streams, the raw SSE body (`stream:`). Keeping
-the bulky wire data in block scalars is what makes a 10,000-call cassette load in seconds:
-PyYAML pays per node, not per byte.
+the other request parameters (tools, sampling params …) as one indented JSON block with one
+line per field (`request.params`; older cassettes have it on one line, which loads the same),
+and the provider's wire answer as a JSON block (`response:`) or, for streams, the raw SSE body
+(`stream:`) preceded by the answer assembled from it (`assembled:`, derived, never replayed:
+see _assembled). Keeping the bulky wire data in block scalars is what makes a 10,000-call
+cassette load in seconds: PyYAML pays per node, not per byte.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.scanner import Scanner
 
-from trace_ops import _parse_cache
+from trace_ops import _assembled, _parse_cache
 from trace_ops._files import atomic_write_text
 from trace_ops.errors import CassetteError, CassetteNotFoundError
 from trace_ops.matching import PROMPT_KEYS, fingerprint
@@ -69,14 +71,36 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+def _represent_block(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="|")  # libyaml: exact str
+
+
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(_assembled.BlockText, _represent_block)
 
 
 # ---------------------------------------------------------------- writing
 
 
+# Characters libyaml will not put in a block scalar (DEL, C1 controls, Unicode line
+# separators, BOM, surrogates, and everything beyond the BMP, emoji included): one of them
+# turned a whole JSON block into one escaped line. In JSON text they can only sit inside
+# strings, where a \uXXXX escape (a surrogate pair beyond the BMP) means the same.
+_NOT_IN_BLOCK = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff\U00010000-\U0010ffff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def _json_block(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    """Indented JSON that YAML can write as a `|` block: one line per field."""
+    text = json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    return _NOT_IN_BLOCK.sub(_escape, text) if _NOT_IN_BLOCK.search(text) else text
 
 
 def _common(event: Event, out: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +123,7 @@ def _llm_call_to_dict(call: LLMCall, scrub: Scrubber) -> dict[str, Any]:
     prompt = {k: request[k] for k in PROMPT_KEYS if k in request}
     params = {k: v for k, v in request.items() if k not in prompt and k != "model"}
     if params:
-        prompt["params"] = json.dumps(params, ensure_ascii=False, separators=(", ", ": "))
+        prompt["params"] = _json_block(params)  # one field per line: a changed tool is a one-line diff
     out["request"] = prompt
     if call.status != 200:
         out["status"] = call.status
@@ -108,6 +132,9 @@ def _llm_call_to_dict(call: LLMCall, scrub: Scrubber) -> dict[str, Any]:
     if call.error is not None:
         out["error"] = scrub.data(call.error)
     if call.stream is not None:
+        answer = _assembled.assembled(call, scrub)
+        if answer is not None:
+            out[_assembled.KEY] = answer
         out["stream"] = scrub.text(call.stream)
     elif call.response is not None:
         out["response"] = _json_block(scrub.data(call.response))
@@ -280,6 +307,8 @@ def _read_llm_call(r: _Reader, data: dict[str, Any], where: str) -> LLMCall:
     if response_text is not None:  # validated JSON (from the parse cache) is parsed only when read
         response = JSONText(response_text) if r.trusted else r.json_text(response_text, where, "response")
     stream = r.get(data, "stream", str, where)
+    if _assembled.KEY in data and not r.trusted:
+        _check_assembled(r, data, where, stream)
     error = r.get(data, "error", dict, where)
     if response is None and stream is None and error is None:
         raise r.fail(where, "an llm_call needs one of 'response', 'stream' or 'error'")
@@ -300,6 +329,24 @@ def _read_llm_call(r: _Reader, data: dict[str, Any], where: str) -> LLMCall:
         started_at=r.get(data, "started_at", str, where),
         duration_ms=r.get(data, "duration_ms", _NUMBER, where),
     )
+
+
+def _check_assembled(r: _Reader, data: dict[str, Any], where: str, stream: str | None) -> None:
+    """`assembled:` is derived from the stream and never replayed, but a broken hand edit of it
+    is still a one-line error rather than something ignored or a crash later."""
+    answer = r.get(data, _assembled.KEY, dict, where)
+    if answer is None:
+        return
+    where = f"{where}.{_assembled.KEY}"
+    if stream is None:
+        raise r.fail(where, "is derived from 'stream', and this call has none")
+    r.get(answer, "text", str, where)
+    r.get(answer, "finish_reason", str, where)
+    for index, raw in enumerate(r.get(answer, "tool_calls", list, where) or ()):
+        slot = f"{where}.tool_calls[{index}]"
+        call = r.mapping(raw, slot)
+        r.get(call, "name", str, slot, required=True)
+        r.get(call, "arguments", str, slot)
 
 
 def _read_event(r: _Reader, raw: Any, index: int) -> Event:
@@ -826,11 +873,13 @@ def _load(raw: bytes, source: str) -> Trace:
 
 
 _BULKY = ("stream", "response")  # the wire texts: most of a cassette's bytes
+_PARAMS = "params"  # request.params: an indented JSON block, full of quotes JSON would escape
 
 
 def _to_cache(document: Any) -> tuple[Any, list[str]]:
-    """The parse cache's form of a document: the events' `stream`/`response` texts move out of
-    the JSON (stored raw, see _parse_cache), leaving "" and their (event, key) slot behind."""
+    """The parse cache's form of a document: the events' `stream`/`response` and
+    `request.params` texts move out of the JSON (stored raw, see _parse_cache), leaving "" and
+    their (event, key) slot behind."""
     texts: list[str] = []
     slots: list[tuple[int, str]] = []
     events = document.get("events") if type(document) is dict else None
@@ -846,6 +895,12 @@ def _to_cache(document: Any) -> tuple[Any, list[str]]:
                         copy[key] = ""
                         texts.append(text)
                         slots.append((index, key))
+                request = event.get("request")
+                if type(request) is dict and type(request.get(_PARAMS)) is str and request[_PARAMS]:
+                    copy = copy or dict(event)
+                    copy["request"] = {**request, _PARAMS: ""}
+                    texts.append(request[_PARAMS])
+                    slots.append((index, _PARAMS))
                 if copy is not None:
                     skeleton[index] = copy
         document = {**document, "events": skeleton}
@@ -863,9 +918,12 @@ def _from_cache(cached: tuple[Any, list[str]] | None) -> Any:
         if slots or texts:
             events = document["events"]
             for (index, key), text in zip(slots, texts, strict=True):
-                if key not in _BULKY:
+                if key == _PARAMS:
+                    events[index]["request"][key] = text
+                elif key in _BULKY:
+                    events[index][key] = text
+                else:
                     return None
-                events[index][key] = text
         return document
     except (KeyError, IndexError, TypeError, ValueError):
         return None

@@ -98,7 +98,7 @@ def test_readable_layout_with_block_scalars() -> None:
     assert "response: |\n" in text  # the wire answer is a JSON block, one field per line
     assert '"content": "Line one.\\nLine two."' in text
     assert "stream: |" in text
-    assert 'params: \'{"temperature": 0.2' in text
+    assert 'params: |\n      {\n        "temperature": 0.2,\n        "tools": [\n' in text  # one field a line
     # the served answer's derived view comes from the wire data
     assert load_view_text(text) == "Line one.\nLine two."
 

@@ -105,6 +105,7 @@ def test_cached_document_equals_the_parsed_one(cache: Path, tmp_path: Path, make
     # the wire texts are stored raw after the JSON line, not escaped inside it
     head = Path(entry).read_bytes().split(b"\n", 1)[0]
     assert b"data: " not in head
+    assert b"temperature" not in head  # nor the request.params block (quotes JSON would escape)
 
 
 def test_documents_json_cannot_hold_exactly_are_not_cached(cache: Path, tmp_path: Path) -> None:
