@@ -1,6 +1,7 @@
-"""Atomic file writes: a temp file in the target's directory, fsynced, then renamed over it.
+"""Whole-file reads and atomic writes.
 
-Readers (and a crash mid-write) only ever see the old file or the complete new one.
+A write goes to a temp file in the target's directory, fsynced, then renamed over it: readers
+(and a crash mid-write) only ever see the old file or the complete new one.
 """
 
 from __future__ import annotations
@@ -26,3 +27,20 @@ def atomic_write_text(target: Path, text: str) -> Path:
             os.unlink(tmp)
         raise
     return target
+
+
+def read_bytes(path: str) -> bytes:
+    """A whole file in one read() when its size is known: cheaper than pathlib or open() for
+    the small files read once per test (the cassette and its cache entry)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)
+        if len(data) != size:  # grew, shrank or a short read: read on until EOF
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data
+    finally:
+        os.close(fd)

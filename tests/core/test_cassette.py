@@ -118,7 +118,7 @@ def test_save_is_atomic_and_keeps_old_file_on_failure(
     def explode(*args: Any, **kwargs: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("trace_ops.cassette.os.replace", explode)
+    monkeypatch.setattr("trace_ops._files.os.replace", explode)
     with pytest.raises(OSError, match="disk full"):
         save_cassette(Trace(), path)
     assert path.read_text() == before

@@ -1,4 +1,4 @@
-"""The cassette parser: libyaml's composer + trace_ops' own constructor (cassette._Builder).
+"""The cassette parser: libyaml's composer + trace_ops' own constructor (cassette.safe_yaml._Builder).
 
 It must give exactly what `yaml.load(text, Loader=CSafeLoader)` gives for every cassette
 trace_ops writes, and a one-line CassetteError, never a constructed object or a crash, for
@@ -23,8 +23,7 @@ import yaml
 from tests.core.test_cassette import sample_trace
 from tests.fakellm import FakeLLMServer
 from trace_ops import CassetteError, Recorder, load_cassette
-from trace_ops import cassette as cassette_module
-from trace_ops.cassette import dumps_cassette, loads_cassette
+from trace_ops.cassette import dumps_cassette, loads_cassette, safe_yaml
 from trace_ops.trace import AgentDecision, LLMCall, ToolCall, Trace
 
 SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -34,12 +33,12 @@ SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def composer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Run a test with libyaml's composer and with PyYAML's pure-Python one (used without libyaml)."""
     if request.param == "pure-python":
-        monkeypatch.setattr(cassette_module, "_Composer", cassette_module._PurePythonComposer)
+        monkeypatch.setattr(safe_yaml, "_Composer", safe_yaml._PurePythonComposer)
     yield request.param
 
 
 def parse(text: str | bytes) -> Any:
-    document, _ = cassette_module._parse(text, "c.yaml")
+    document, _ = safe_yaml.parse(text, "c.yaml")
     return document
 
 
@@ -332,8 +331,8 @@ def test_anchors_without_aliases_and_empty_documents() -> None:
 
 
 def test_json_exactness_is_reported() -> None:
-    _, exact = cassette_module._parse("a: 1\nb: {c: [x, 1.5, null, true]}\n", "c")
+    _, exact = safe_yaml.parse("a: 1\nb: {c: [x, 1.5, null, true]}\n", "c")
     assert exact
     for text in ("1: a\n", "a: {null: 1}\n", "a: {yes: 1}\n", "a: {1.5: x}\n", "a: {!!int 1: x}\n"):
-        _, exact = cassette_module._parse(text, "c")
+        _, exact = safe_yaml.parse(text, "c")
         assert not exact, text

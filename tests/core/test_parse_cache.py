@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from tests.core.test_cassette import sample_trace
-from trace_ops import _parse_cache, load_cassette, save_cassette
-from trace_ops import cassette as cassette_module
-from trace_ops.cassette import dumps_cassette
+from trace_ops import load_cassette, save_cassette
+from trace_ops.cassette import cache as parse_cache
+from trace_ops.cassette import dumps_cassette, safe_yaml
 from trace_ops.trace import LLMCall, ToolCall, Trace
 
 
@@ -32,7 +32,7 @@ def no_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("YAML was parsed although the cache should have answered")
 
-    monkeypatch.setattr("trace_ops.cassette._parse", refuse)
+    monkeypatch.setattr("trace_ops.cassette.load.parse", refuse)
 
 
 def test_second_load_comes_from_the_cache(
@@ -97,11 +97,11 @@ def test_cached_document_equals_the_parsed_one(cache: Path, tmp_path: Path, make
     path = save_cassette(make(), tmp_path / "c.yaml")
     load_cassette(path)
     raw = path.read_bytes()
-    entry = _parse_cache.entry(raw)
+    entry = parse_cache.entry(raw)
     assert entry is not None and Path(entry).is_file()
-    parsed, exact = cassette_module._parse(raw, "c")
+    parsed, exact = safe_yaml.parse(raw, "c")
     assert exact
-    assert cassette_module._from_cache(_parse_cache.get(entry)) == parsed
+    assert parse_cache.get_document(entry) == parsed
     # the wire texts are stored raw after the JSON line, not escaped inside it
     head = Path(entry).read_bytes().split(b"\n", 1)[0]
     assert b"data: " not in head
@@ -135,7 +135,7 @@ def test_torn_or_corrupt_entries_are_misses(cache: Path, tmp_path: Path) -> None
     ]
     for bad in damaged:
         entry.write_bytes(bad)
-        assert cassette_module._from_cache(_parse_cache.get(str(entry))) is None
+        assert parse_cache.get_document(str(entry)) is None
         assert dumps_cassette(load_cassette(path)) == expected  # parsed again...
         assert entry.read_bytes() == good  # ...and the entry rewritten
 
@@ -143,17 +143,17 @@ def test_torn_or_corrupt_entries_are_misses(cache: Path, tmp_path: Path) -> None
 def test_cache_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TRACE_OPS_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert _parse_cache.cache_dir() == str(tmp_path / "xdg" / "trace_ops" / "cassettes")
+    assert parse_cache.cache_dir() == str(tmp_path / "xdg" / "trace_ops" / "cassettes")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other"))  # read again on every call
-    assert _parse_cache.cache_dir() == str(tmp_path / "other" / "trace_ops" / "cassettes")
+    assert parse_cache.cache_dir() == str(tmp_path / "other" / "trace_ops" / "cassettes")
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert _parse_cache.cache_dir() == str(tmp_path / "home" / ".cache" / "trace_ops" / "cassettes")
+    assert parse_cache.cache_dir() == str(tmp_path / "home" / ".cache" / "trace_ops" / "cassettes")
     for off in ("off", "0", "", "None", " FALSE "):
         monkeypatch.setenv("TRACE_OPS_CACHE_DIR", off)
-        assert _parse_cache.cache_dir() is None and _parse_cache.entry(b"x") is None
+        assert parse_cache.cache_dir() is None and parse_cache.entry(b"x") is None
     monkeypatch.setenv("TRACE_OPS_CACHE_DIR", str(tmp_path / "c"))
-    entry = _parse_cache.entry(b"version: 1\n")
+    entry = parse_cache.entry(b"version: 1\n")
     assert entry is not None and entry.startswith(str(tmp_path / "c") + "/")
 
 
@@ -191,7 +191,7 @@ def test_prune_drops_old_entries_then_the_oldest_over_the_size_cap(tmp_path: Pat
         entry.parent.mkdir(parents=True, exist_ok=True)
         entry.write_bytes(b"x" * 1000)
         os.utime(entry, (now - age * 86400, now - age * 86400))
-    _parse_cache.prune(str(root), now=now, max_bytes=2500)
+    parse_cache.prune(str(root), now=now, max_bytes=2500)
     assert sorted(p.name for p in (root / "ab").iterdir()) == ["b.v3", "c.v3"]
 
 
@@ -199,7 +199,7 @@ def test_writes_prune_at_most_once_a_day(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(_parse_cache, "prune", lambda root, **kw: calls.append(root))
+    monkeypatch.setattr(parse_cache, "prune", lambda root, **kw: calls.append(root))
     for index in range(3):
         save_cassette(sample_trace(), tmp_path / f"c{index}.yaml")
         load_cassette(tmp_path / f"c{index}.yaml")
@@ -208,5 +208,5 @@ def test_writes_prune_at_most_once_a_day(
     stamp = cache / ".pruned"
     old = stamp.stat().st_mtime - 2 * 86400
     os.utime(stamp, (old, old))
-    _parse_cache.maybe_prune(str(cache))
+    parse_cache.maybe_prune(str(cache))
     assert calls == [str(cache), str(cache)]

@@ -1,4 +1,4 @@
-"""A cache of parsed cassettes, keyed by the SHA-256 of the cassette's bytes.
+"""A cache of parsed cassette documents, keyed by the SHA-256 of the cassette's bytes.
 
 Parsing YAML costs seconds for 10,000 calls (and ~0.1 ms for even a one-call cassette);
 reading the same document back from here is many times faster. The key is the file's
@@ -19,8 +19,9 @@ Size: at most once a day, a write prunes the cache: entries written more than 30
 (a cassette still in use is parsed once more and cached again), then the oldest ones until
 the cache holds at most `$TRACE_OPS_CACHE_MAX_MB` (default 512) MiB.
 
-The hot path is `entry` + `get` for a small cassette, once per test: plain strings and `os`
-calls, no pathlib.
+`put_document` / `get_document` store a whole cassette document, its bulky texts in the raw
+section. The hot path is `entry` + `get_document` for a small cassette, once per test: plain
+strings and `os` calls, no pathlib.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
+from trace_ops._files import read_bytes
+
 _OFF = frozenset({"", "0", "off", "false", "no", "none"})
 # bump when the entry layout, the documents the parser produces or the fingerprint scheme
-# (entries hold computed fingerprints, see cassette._build) change
+# (entries hold computed fingerprints, see cassette.load._build) change
 _FORMAT = "v3"
 _TRAILER = 9  # b"%08x\n": CRC-32 of the texts
 _PRUNE_EVERY_S = 86400.0
@@ -96,29 +99,12 @@ def get(path: str) -> tuple[Any, list[str]] | None:
         return None
 
 
-def read_bytes(path: str) -> bytes:
-    """A whole file in one read() when its size is known: cheaper than pathlib or open() for
-    the small files read once per test (the cassette and its cache entry)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        size = os.fstat(fd).st_size
-        data = os.read(fd, size + 1)
-        if len(data) != size:  # grew, shrank or a short read: read on until EOF
-            chunks = [data]
-            while chunk := os.read(fd, 1 << 20):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        return data
-    finally:
-        os.close(fd)
-
-
 def put(path: str, document: Any, texts: Sequence[str] = ()) -> None:
     """Store a parsed document and its long texts at `path` (from `entry`); silently does
     nothing when it cannot.
 
     The caller guarantees that JSON holds `document` exactly (only str/int/float/bool/None,
-    lists, and dicts with str keys: see cassette._Builder), so no read-back check is made;
+    lists, and dicts with str keys: see cassette.safe_yaml._Builder), so no read-back check is made;
     `allow_nan=False` refuses the one value that could still differ (inf/nan floats).
 
     No fsync: the entry is written to a temp file and renamed, so readers never see a partial
@@ -198,3 +184,70 @@ def prune(root: str, *, now: float, max_bytes: int | None = None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(path)
             total -= size
+
+
+_BULKY = ("stream", "response")  # the wire texts: most of a cassette's bytes
+_PARAMS = "params"  # request.params: an indented JSON block, full of quotes JSON would escape
+
+
+def _split(document: Any) -> tuple[Any, list[str]]:
+    """The parse cache's form of a document: the events' `stream`/`response` and
+    `request.params` texts move out of the JSON (stored raw, see the module docstring), leaving "" and
+    their (event, key) slot behind."""
+    texts: list[str] = []
+    slots: list[tuple[int, str]] = []
+    events = document.get("events") if type(document) is dict else None
+    if type(events) is list:
+        skeleton = list(events)
+        for index, event in enumerate(events):
+            if type(event) is dict and (_BULKY[0] in event or _BULKY[1] in event):
+                copy = None
+                for key in _BULKY:
+                    text = event.get(key)
+                    if type(text) is str and text:
+                        copy = copy or dict(event)
+                        copy[key] = ""
+                        texts.append(text)
+                        slots.append((index, key))
+                request = event.get("request")
+                if type(request) is dict and type(request.get(_PARAMS)) is str and request[_PARAMS]:
+                    copy = copy or dict(event)
+                    copy["request"] = {**request, _PARAMS: ""}
+                    texts.append(request[_PARAMS])
+                    slots.append((index, _PARAMS))
+                if copy is not None:
+                    skeleton[index] = copy
+        document = {**document, "events": skeleton}
+    return {"document": document, "slots": slots}, texts
+
+
+def _join(cached: tuple[Any, list[str]] | None) -> Any:
+    """_split undone; None when the entry does not have that shape (then it is a miss)."""
+    if cached is None:
+        return None
+    wrapper, texts = cached
+    try:
+        document = wrapper["document"]
+        slots = wrapper["slots"]
+        if slots or texts:
+            events = document["events"]
+            for (index, key), text in zip(slots, texts, strict=True):
+                if key == _PARAMS:
+                    events[index]["request"][key] = text
+                elif key in _BULKY:
+                    events[index][key] = text
+                else:
+                    return None
+        return document
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def put_document(path: str, document: Any) -> None:
+    """Store a parsed cassette document (JSON must hold it exactly) at `path` (from `entry`)."""
+    put(path, *_split(document))
+
+
+def get_document(path: str) -> Any:
+    """The cassette document stored at `path` (from `entry`), or None on a miss."""
+    return _join(get(path))
