@@ -2,7 +2,8 @@
 EventCodec protocol, and the timing fields all events share.
 
 A codec maps one event kind to its cassette mapping and back; schema.CODECS holds one per
-kind, so a new event kind is one codec class and one line in that table.
+kind, so a new event kind is one codec class (events.py shows the small ones) and one line in
+that table. Reading dispatches once per event; the codec then reads its fields directly.
 """
 
 from __future__ import annotations

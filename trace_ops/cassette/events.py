@@ -10,6 +10,8 @@ from trace_ops.trace import AgentDecision, ErrorEvent, Judgment, ToolCall
 
 
 class ToolCallCodec:
+    """A tool the agent ran: name, call id, input, output, error."""
+
     kind = ToolCall.kind
 
     def to_dict(self, event: ToolCall, scrub: Scrubber) -> dict[str, Any]:
@@ -36,6 +38,8 @@ class ToolCallCodec:
 
 
 class AgentDecisionCodec:
+    """A routing/branching choice the agent logged, with its detail."""
+
     kind = AgentDecision.kind
 
     def to_dict(self, event: AgentDecision, scrub: Scrubber) -> dict[str, Any]:
@@ -55,6 +59,8 @@ class AgentDecisionCodec:
 
 
 class ErrorEventCodec:
+    """An exception the agent raised: its type and message."""
+
     kind = ErrorEvent.kind
 
     def to_dict(self, event: ErrorEvent, scrub: Scrubber) -> dict[str, Any]:
@@ -73,6 +79,8 @@ class ErrorEventCodec:
 
 
 class JudgmentCodec:
+    """An LLM-as-judge verdict: intent, verdict, score, reasoning."""
+
     kind = Judgment.kind
     _FIELDS = ("intent", "verdict", "score", "reasoning")  # in the order the cassette lists them
 

@@ -28,6 +28,8 @@ ASSEMBLED = "assembled"
 
 
 class LLMCallCodec:
+    """One provider call: prompt, params, status, headers, error, and the answer or stream."""
+
     kind = LLMCall.kind
 
     def to_dict(self, call: LLMCall, scrub: Scrubber) -> dict[str, Any]:
