@@ -118,7 +118,7 @@ def answer_chat_completions(body: JSONDict) -> Reply:
     stream_options = body.get("stream_options")
     include_usage = isinstance(stream_options, dict) and bool(stream_options.get("include_usage"))
 
-    def chunk(delta: JSONDict, finish: str | None = None) -> bytes:
+    def frame(choices: list[JSONDict], chunk_usage: JSONDict | None) -> bytes:
         payload: JSONDict = {
             "id": completion_id,
             "object": "chat.completion.chunk",
@@ -126,11 +126,14 @@ def answer_chat_completions(body: JSONDict) -> Reply:
             "model": model,
             "service_tier": "default",
             "system_fingerprint": "fp_fake",
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            "choices": choices,
         }
         if include_usage:
-            payload["usage"] = None
+            payload["usage"] = chunk_usage
         return sse_data(payload)
+
+    def chunk(delta: JSONDict, finish: str | None = None) -> bytes:
+        return frame([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], None)
 
     # Tool-call streams start with content null (as the real API does) so the
     # reassembled message matches the plain answer.
@@ -152,20 +155,7 @@ def answer_chat_completions(body: JSONDict) -> Reply:
             events.append(chunk({"content": piece}))
     events.append(chunk({}, finish_reason))
     if include_usage:
-        events.append(
-            sse_data(
-                {
-                    "id": completion_id,
-                    "object": "chat.completion.chunk",
-                    "created": CREATED,
-                    "model": model,
-                    "service_tier": "default",
-                    "system_fingerprint": "fp_fake",
-                    "choices": [],
-                    "usage": usage,
-                }
-            )
-        )
+        events.append(frame([], usage))  # the usage chunk: no choices
     events.append(sse_data("[DONE]"))
     return SseReply(events, headers)
 
