@@ -32,9 +32,7 @@ a child interpreter) and the trace_ops functions with the largest cumulative tim
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import pstats
 import re
 import resource
@@ -48,6 +46,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.harness import machine, write_json  # noqa: E402
+
 PYTHON = sys.executable
 TARGET_RATIO = 1.05
 TESTS_PER_MODULE = 100
@@ -325,10 +328,7 @@ def environment() -> dict[str, Any]:
             return "-"
 
     return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        **machine(),
         **{p: version(p) for p in ("trace_ops", "openai", "httpx2", "pytest", "PyYAML", "pytest-xdist")},
     }
 
@@ -462,9 +462,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows": rows,
             "profile": profile,
         }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        print(f"results written to {args.json}")
+        write_json(args.json, document)
     return 0
 
 

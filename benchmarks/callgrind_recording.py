@@ -24,30 +24,34 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = r"""
-import json, sys
-sys.path.insert(0, {here!r})
-import run as B
+import json, sys, warnings
+sys.path.insert(0, {root!r})
+import httpx2
+from benchmarks.workloads.data import ANTHROPIC_MESSAGE, anthropic_request, chat_completion, openai_request
+from benchmarks.workloads.floor import anthropic_client, json_handler, openai_client
 from trace_ops import Recorder
+
+warnings.simplefilter("ignore", DeprecationWarning)  # as benchmarks/run.py: anthropic 2.x's model warning
 
 provider, mode, n = {provider!r}, {mode!r}, {n}
 if provider == "openai":
-    prompts = [B.openai_request(i) for i in range(50)]
-    bodies = [json.dumps(B.chat_completion(i)).encode() for i in range(50)]
+    prompts = [openai_request(i) for i in range(50)]
+    bodies = [json.dumps(chat_completion(i)).encode() for i in range(50)]
     served = [0]
 
     def handler(request):
         body = bodies[served[0] % 50]
         served[0] += 1
-        return B.httpx2.Response(200, content=body, headers={{"content-type": "application/json"}})
+        return httpx2.Response(200, content=body, headers={{"content-type": "application/json"}})
 
-    client = B.openai_client(handler)
+    client = openai_client(handler)
     call = lambda p: client.chat.completions.create(**p)
 else:
-    prompts = [B.anthropic_request(i) for i in range(50)]
-    client = B.anthropic_client(B.json_handler(B.ANTHROPIC_MESSAGE))
+    prompts = [anthropic_request(i) for i in range(50)]
+    client = anthropic_client(json_handler(ANTHROPIC_MESSAGE))
     call = lambda p: client.messages.create(**p)
 
 for p in prompts[:5]:  # the same warm-up in every child: imports, SDK model compilation, patching
@@ -72,7 +76,7 @@ else:
 
 def instructions(provider: str, mode: str, n: int, workdir: Path) -> int:
     script = workdir / f"{provider}-{mode}-{n}.py"
-    script.write_text(CHILD.format(here=str(HERE), provider=provider, mode=mode, n=n), encoding="utf-8")
+    script.write_text(CHILD.format(root=str(ROOT), provider=provider, mode=mode, n=n), encoding="utf-8")
     out = workdir / f"{provider}-{mode}-{n}.callgrind"
     proc = subprocess.run(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, str(script)],

@@ -16,15 +16,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "examples")]
+sys.path[:0] = [str(ROOT), str(ROOT / "examples")]  # trace_ops from this checkout, and demo_agent
 
 import openai  # noqa: E402
 from demo_agent import run_agent  # noqa: E402
 
-from tests.fakellm import FakeLLMServer  # noqa: E402
 from trace_ops import CassetteMismatchError, Recorder, Replayer, diff_traces, load_cassette  # noqa: E402
 from trace_ops.assertions import assert_max_llm_calls, assert_no_loops, assert_tokens_under  # noqa: E402
 from trace_ops.reporters.markdown import diff_to_markdown  # noqa: E402
+from trace_ops.testing import FakeLLMServer  # noqa: E402
 
 
 def main() -> int:

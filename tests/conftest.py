@@ -1,4 +1,7 @@
-"""Shared fixtures: a fresh fake LLM server on 127.0.0.1 per test, and real SDK clients for it."""
+"""Shared fixtures: a fresh fake LLM server on 127.0.0.1 per test, and real SDK clients for it.
+
+Every test also starts with no user prices and no remembered price warnings.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakellm import FakeLLMServer
+from trace_ops.cost import clear_registered_prices
+from trace_ops.testing import FakeLLMServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # parsed-cassette cache: one throwaway directory per test run, never the user's ~/.cache
@@ -24,6 +28,14 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
     addopts = os.environ.get("PYTEST_ADDOPTS", "")  # pytester cleared the outer one already
     monkeypatch.setenv("PYTEST_ADDOPTS", f"{addopts} -o asyncio_default_fixture_loop_scope=function".strip())
     return pytester
+
+
+@pytest.fixture(autouse=True)
+def _fresh_prices() -> Iterator[None]:
+    """`register_price` is process-wide: a price one test registers must not price the next."""
+    clear_registered_prices()
+    yield
+    clear_registered_prices()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Deterministic fake OpenAI/Anthropic HTTP server for tests and the demo."""
+"""The fake LLM server now lives in the package (`trace_ops.testing`); tests keep importing it here."""
 
-from tests.fakellm.server import FakeLLMServer
+from trace_ops.testing import FakeLLMServer
 
 __all__ = ["FakeLLMServer"]

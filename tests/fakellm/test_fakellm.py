@@ -22,7 +22,7 @@ from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
-from tests.fakellm import FakeLLMServer
+from trace_ops.testing import FakeLLMServer
 
 CHAT_TOOLS: list[Any] = [
     {

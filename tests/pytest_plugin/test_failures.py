@@ -11,7 +11,7 @@ from tests.pytest_plugin.test_plugin import AGENT_TEST, server, write_agent
 
 __all__ = ["server"]
 
-OUR_FRAMES = ("_stainless.py", "session.py", "pytest_plugin.py")
+OUR_FRAMES = ("_stainless.py", "session.py", "pytest_plugin/")
 BUDGET_TEST = AGENT_TEST.replace("QUESTION", "hi") + textwrap.dedent(
     """
     @pytest.mark.budget(max_llm_calls=2)
@@ -99,5 +99,5 @@ def test_a_budget_breach_shows_the_test_and_figure_against_limit(
     assert not any(frame in output for frame in (*OUR_FRAMES, "pluggy/", "_pytest/")), output
     one_line = pytester.runpytest("-k", "test_over", "--tb=line").stdout.str()
     assert f"test_budget.py:{line}: trace_ops.errors.BudgetExceededError: budget exceeded" in one_line
-    assert "pytest_plugin.py" in pytester.runpytest("-k", "test_over", "--fulltrace").stdout.str()
+    assert "pytest_plugin/runtest.py" in pytester.runpytest("-k", "test_over", "--fulltrace").stdout.str()
     assert "3 LLM calls" not in pytester.runpytest("-k", "test_over", "--tb=no").stdout.str()

@@ -9,16 +9,17 @@ from collections.abc import Sequence
 from trace_ops._version import __version__
 
 PLANNED = ("inspect", "diff", "export", "debug", "report", "ls", "stats", "prune", "validate")
+_LISTED = ", ".join(PLANNED)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="replay",
         description="Inspect, diff and report trace_ops cassettes (recorded LLM agent runs).",
-        epilog="Subcommands (" + ", ".join(PLANNED) + ") are not implemented yet in this version.",
+        epilog=f"Subcommands ({_LISTED}) are not implemented yet in this version.",
     )
     parser.add_argument("--version", action="version", version=f"trace_ops {__version__}")
-    parser.add_argument("command", nargs="?", help=f"one of: {', '.join(PLANNED)} (not implemented yet)")
+    parser.add_argument("command", nargs="?", help=f"one of: {_LISTED} (not implemented yet)")
     return parser
 
 
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     if args.command not in PLANNED:  # a typo is a usage error, not a missing feature
-        parser.error(f"unknown command {args.command!r} (commands: {', '.join(PLANNED)})")
+        parser.error(f"unknown command {args.command!r} (commands: {_LISTED})")
     print(f"replay: '{args.command}' is not implemented yet in trace_ops {__version__}", file=sys.stderr)
     return 2
 

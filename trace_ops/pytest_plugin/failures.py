@@ -24,7 +24,7 @@ from trace_ops.errors import TraceOpsError
 #: SDK packages whose frames sit between the user's call and our interceptor.
 _SDK_PACKAGES = ("openai", "anthropic", "litellm", "wrapt", "httpx", "httpx2")
 _PYTEST_PACKAGES = ("_pytest", "pluggy")
-_OWN_DIR = Path(__file__).resolve().parent
+_OWN_DIR = Path(__file__).resolve().parent.parent  # the trace_ops package, not only this plugin
 
 
 _package_dirs: dict[str, Path] = {}
