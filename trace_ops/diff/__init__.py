@@ -1,9 +1,10 @@
 """Semantic diff of two agent runs: what the agent now does differently, not which bytes moved.
 
 A package of small modules, one job each: `align` (trajectory modes and the step alignment),
-`model` (the `TraceDiff` result types and their JSON form), `engine` (`diff_traces`) and
-`summary` (the plain-text report and `assert_trace_unchanged`). Import from here: every name
-below stays available as `trace_ops.diff.<name>`.
+`model` (the `TraceDiff` result types and their JSON form), `engine` (`diff_traces`),
+`summary` (what a diff says, as structured `Line`s every renderer shares) and `assertion`
+(`assert_trace_unchanged`). Import from here: every name below stays available as
+`trace_ops.diff.<name>`. Importing this package installs the summary's wording in the model.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 # `X as X`: public before the split but never in `__all__`; still importable from here.
 from trace_ops.diff.align import Opcode as Opcode
 from trace_ops.diff.align import TrajectoryMode, align, compare_trajectory
+from trace_ops.diff.assertion import DEFAULT_IGNORE, assert_trace_unchanged
 from trace_ops.diff.engine import VOLATILE_KEYS as VOLATILE_KEYS
 from trace_ops.diff.engine import Message as Message
 from trace_ops.diff.engine import diff_traces, tool_counts, unified_diff
@@ -37,17 +39,10 @@ from trace_ops.diff.model import (
     ValueChange,
 )
 from trace_ops.diff.model import JudgmentChange as JudgmentChange
-from trace_ops.diff.summary import (
-    DEFAULT_IGNORE,
-    assert_trace_unchanged,
-    change_lines,
-    describe_prompt_change,
-    format_delta,
-    format_usd,
-    info_lines,
-)
+from trace_ops.diff.summary import change_lines, describe_prompt_change, info_lines
 from trace_ops.diff.summary import describe_value_change as describe_value_change
 from trace_ops.diff.summary import summary_lines as summary_lines
+from trace_ops.formatting import format_delta, format_usd
 
 __all__ = [
     "ASPECTS",
