@@ -1,7 +1,8 @@
 """Semantic diff of two agent runs: what the agent now does differently, not which bytes moved.
 
 A package of small modules, one job each: `align` (trajectory modes and the step alignment),
-`model` (the `TraceDiff` result types and their JSON form), `engine` (`diff_traces`),
+`model` (the `TraceDiff` result types and their JSON form), `compare` (how two prompts,
+argument values or texts compare), `engine` (`diff_traces`: what to compare),
 `summary` (what a diff says, as structured `Line`s every renderer shares) and `assertion`
 (`assert_trace_unchanged`). Import from here: every name below stays available as
 `trace_ops.diff.<name>`. Importing this package installs the summary's wording in the model.
@@ -13,15 +14,16 @@ from __future__ import annotations
 from trace_ops.diff.align import Opcode as Opcode
 from trace_ops.diff.align import TrajectoryMode, align, compare_trajectory
 from trace_ops.diff.assertion import DEFAULT_IGNORE, assert_trace_unchanged
-from trace_ops.diff.engine import VOLATILE_KEYS as VOLATILE_KEYS
-from trace_ops.diff.engine import Message as Message
-from trace_ops.diff.engine import diff_traces, tool_counts, unified_diff
-from trace_ops.diff.engine import normalize_message as normalize_message
-from trace_ops.diff.engine import prompt_messages as prompt_messages
+from trace_ops.diff.compare import VOLATILE_KEYS as VOLATILE_KEYS
+from trace_ops.diff.compare import Message as Message
+from trace_ops.diff.compare import normalize_message as normalize_message
+from trace_ops.diff.compare import prompt_messages as prompt_messages
+from trace_ops.diff.compare import strip_volatile as strip_volatile
+from trace_ops.diff.compare import text_similarity as text_similarity
+from trace_ops.diff.compare import unified_diff
+from trace_ops.diff.compare import value_changes as value_changes
+from trace_ops.diff.engine import diff_traces, tool_counts
 from trace_ops.diff.engine import step_key as step_key
-from trace_ops.diff.engine import strip_volatile as strip_volatile
-from trace_ops.diff.engine import text_similarity as text_similarity
-from trace_ops.diff.engine import value_changes as value_changes
 from trace_ops.diff.model import (
     ASPECTS,
     SCHEMA_VERSION,

@@ -9,6 +9,9 @@ The model holds data and no wording: `summary()` and the `info` texts of `to_dic
 the functions `trace_ops.diff.summary` hands in with `use_wording` when it is imported. Python
 runs `trace_ops/diff/__init__.py`, which imports the summary, before any module of this
 package, so every `TraceDiff` finds them; and the summary can import the model, not the reverse.
+
+Somewhat over 400 lines because it is one dataclass per kind of change (short, and read
+together) plus `TraceDiff` and its documented JSON layout; split, every reader would open both.
 """
 
 from __future__ import annotations
