@@ -10,8 +10,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from trace_ops.diff import Delta, StepEdit, TraceDiff, describe_prompt_change
-from trace_ops.diff.summary import diff_lines
+from trace_ops.diff import Delta, StepEdit, TraceDiff, TrajectoryChange, describe_prompt_change
+from trace_ops.diff.summary import Line, diff_lines
 from trace_ops.formatting import figure_cells
 
 __all__ = ["render_diff_rich"]
@@ -33,14 +33,13 @@ def _path(labels: tuple[str, ...], edits: dict[int, str], style: str) -> Text:
     return text
 
 
-def _trajectory(diff: TraceDiff) -> list[RenderableType]:
-    t = diff.trajectory
-    if t is None:
-        return []
+def _trajectory(heading: Line) -> list[RenderableType]:
+    """The summary's trajectory heading, then both paths with the changed steps highlighted."""
+    t = heading.about
+    assert isinstance(t, TrajectoryChange)
     old_marks = {e.old_index: e.op for e in t.edits if e.old_index is not None}
     new_marks = {e.new_index: e.op for e in t.edits if e.new_index is not None}
-    heading = Text("⚠ TRAJECTORY CHANGED (agent took a different path)", style="bold yellow")
-    out: list[RenderableType] = [heading]
+    out: list[RenderableType] = [Text(heading.text, style="bold yellow")]
     if len(t.old) + len(t.new) <= 40:
         out.append(Text("  Old: ") + _path(t.old, old_marks, "bold red"))
         out.append(Text("  New: ") + _path(t.new, new_marks, "bold green"))
@@ -99,8 +98,9 @@ def render_diff_rich(diff: TraceDiff) -> RenderableType:
     if not diff.has_changes:
         parts.append(Text("  ✓ No changes", style="green"))
         return Group(*parts, *notes)
-    parts.extend(_trajectory(diff))
     for line in lines:
+        if line.aspect == "trajectory" and line.kind == "heading":
+            parts.extend(_trajectory(line))
         if line.kind == "info" or line.aspect in _FIGURE_ASPECTS or line.aspect == "trajectory":
             continue
         parts.append(Text(line.indented, style=_TONE_STYLE.get(line.tone, "yellow")))
