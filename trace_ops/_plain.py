@@ -1,13 +1,26 @@
-"""Turn arbitrary Python values (SDK models, tuples, dataclasses) into JSON-safe data for cassettes."""
+"""Turn arbitrary Python values into JSON-safe data: the one home of that conversion.
+
+Two policies, because the two kinds of document need different answers for what JSON cannot
+hold. `jsonable` / `plain_copy` (cassettes): SDK models dumped as the SDKs send them, classes as
+their JSON schema, bytes as their size, and a value JSON cannot hold at all (NaN, a cycle) kept
+whole as its repr, so the recording shows what was there. `json_data` (run reports, the diff's
+`to_dict()`): documents for collectors and CI, so every part stays data: NaN/inf become null,
+sets sorted, paths and times as text, bytes decoded, anything else as its `str`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import json
 import math
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from trace_ops._schema import type_schema
+
+__all__ = ["json_data", "jsonable", "jsonable_text", "plain_copy"]
 
 
 def jsonable(value: Any) -> Any:
@@ -94,3 +107,29 @@ def plain_copy(value: Any) -> Any:
         return _copy(value)
     except (_NotPlain, RecursionError):
         return jsonable(value)
+
+
+def json_data(value: Any) -> Any:
+    """Plain JSON data for a report: NaN/inf become null (json.dumps would write invalid JSON),
+    dataclasses their fields, unknown objects their text."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)  # IntEnum (pytest.ExitCode) -> plain int
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(key): json_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_data(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((json_data(item) for item in value), key=repr)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: json_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return str(value)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from trace_ops.ci import CI_KEYS, detect_ci
+from trace_ops.runreport import CI_KEYS, detect_ci
 
 # What every CI system also exports and a report must never contain.
 SECRETS = {

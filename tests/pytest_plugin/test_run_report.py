@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import pytest
 
-from trace_ops.reporters.run_report import (
+from trace_ops.runreport import (
     CASE_OUTCOMES,
     MAX_FAILURE_CHARS,
     REPORT_SCHEMA_VERSION,

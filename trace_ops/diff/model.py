@@ -1,16 +1,26 @@
 """The result types of a trace diff and their JSON form.
 
-Kept apart so that the engine that builds a `TraceDiff`, the text summary and the reporters
-that render it all share one definition without depending on each other. Holds the frozen
-dataclasses, the aspects a diff can be filtered by (`ASPECTS`, used by `TraceDiff.ignoring`)
-and the `to_dict()` layout with its `SCHEMA_VERSION`.
+Kept apart so that the engine that builds a `TraceDiff`, the summary that words it and the
+reporters that render it all share one definition without depending on each other. Holds the
+frozen dataclasses, the aspects a diff can be filtered by (`ASPECTS`, used by
+`TraceDiff.ignoring`) and the `to_dict()` layout with its `SCHEMA_VERSION`.
+
+The model holds data and no wording: `summary()` and the `info` texts of `to_dict()` come from
+the functions `trace_ops.diff.summary` hands in with `use_wording` when it is imported. Python
+runs `trace_ops/diff/__init__.py`, which imports the summary, before any module of this
+package, so every `TraceDiff` finds them; and the summary can import the model, not the reverse.
+
+Somewhat over 400 lines because it is one dataclass per kind of change (short, and read
+together) plus `TraceDiff` and its documented JSON layout; split, every reader would open both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from trace_ops._plain import json_data
 
 __all__ = [
     "ASPECTS",
@@ -28,6 +38,7 @@ __all__ = [
     "TraceDiff",
     "TrajectoryChange",
     "ValueChange",
+    "use_wording",
 ]
 
 #: Version of the `TraceDiff.to_dict()` layout; bumped on any incompatible change.
@@ -313,9 +324,7 @@ class TraceDiff:
 
     def summary(self) -> str:
         """Plain-text report, one line per kind of change (the shape of the reference docs)."""
-        from trace_ops.diff.summary import summary_lines  # lazy: summary imports this module
-
-        return "\n".join(summary_lines(self))
+        return _wording.summary(self)
 
     def __str__(self) -> str:
         return self.summary()
@@ -338,35 +347,33 @@ class TraceDiff:
         kind, message}]}, `judgment_changes` [{old_index, new_index, name, old_verdict,
         new_verdict, old_score, new_score}].
         """
-        from trace_ops.diff.summary import info_lines  # lazy: summary imports this module
-
         return {
             "schema_version": SCHEMA_VERSION,
             "has_changes": self.has_changes,
-            "info": [text for _, text in info_lines(self)],
+            "info": _wording.info(self),
             "ignored": sorted(self.ignored),
             "old_path": list(self.old_path),
             "new_path": list(self.new_path),
-            "trajectory": _jsonable(self.trajectory),
+            "trajectory": json_data(self.trajectory),
             "llm_calls": self.llm_calls.to_dict(),
             "tool_calls": self.tool_calls.to_dict(),
             "tools": {"added": list(self.tools_added), "removed": list(self.tools_removed)},
-            "model_changes": _jsonable(self.model_changes),
-            "tool_arg_changes": _jsonable(self.tool_arg_changes),
-            "requested_tool_changes": _jsonable(self.requested_tool_changes),
-            "prompt_changes": _jsonable(self.prompt_changes),
-            "response_changes": _jsonable(self.response_changes),
-            "finish_reason_changes": _jsonable(self.finish_reason_changes),
+            "model_changes": json_data(self.model_changes),
+            "tool_arg_changes": json_data(self.tool_arg_changes),
+            "requested_tool_changes": json_data(self.requested_tool_changes),
+            "prompt_changes": json_data(self.prompt_changes),
+            "response_changes": json_data(self.response_changes),
+            "finish_reason_changes": json_data(self.finish_reason_changes),
             "tokens": self.tokens.to_dict(),
             "input_tokens": self.input_tokens.to_dict(),
             "output_tokens": self.output_tokens.to_dict(),
             "cost_usd": self.cost_usd.to_dict(),
             "latency_ms": self.latency_ms.to_dict(),
             "errors": {
-                "appeared": _jsonable(self.errors_appeared),
-                "disappeared": _jsonable(self.errors_disappeared),
+                "appeared": json_data(self.errors_appeared),
+                "disappeared": json_data(self.errors_disappeared),
             },
-            "judgment_changes": _jsonable(self.judgment_changes),
+            "judgment_changes": json_data(self.judgment_changes),
         }
 
 
@@ -397,14 +404,24 @@ def _within(delta: Delta, pct: float) -> bool:
     return abs(delta.new - delta.old) <= abs(delta.old) * pct / 100.0
 
 
-def _jsonable(value: Any) -> Any:
-    """Dataclasses, tuples and recorded values as plain JSON data (unknown objects via repr)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
-    return repr(value)
+# --------------------------------------------------------------------------- wording
+
+
+@dataclass
+class _Wording:
+    summary: Callable[[TraceDiff], str]
+    info: Callable[[TraceDiff], list[str]]
+
+
+def _not_installed(diff: TraceDiff) -> Any:
+    raise RuntimeError("trace_ops.diff.summary was not imported: import TraceDiff from trace_ops.diff")
+
+
+_wording = _Wording(_not_installed, _not_installed)
+
+
+def use_wording(summary: Callable[[TraceDiff], str], info: Callable[[TraceDiff], list[str]]) -> None:
+    """Install how a diff is worded: `summary` for `TraceDiff.summary()`, `info` for the texts of
+    `to_dict()["info"]`. Called once, by `trace_ops.diff.summary` on import."""
+    _wording.summary = summary
+    _wording.info = info

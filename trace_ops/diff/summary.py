@@ -1,20 +1,20 @@
-"""Plain-text rendering of a `TraceDiff`, and the assertion that fails with it.
+"""What a diff says, as structured lines that every renderer shares.
 
-Kept apart from the engine so that what a diff *says* is defined once: `change_lines` yields
-(aspect, text) lines that `TraceDiff.summary()`, the terminal and the markdown reporters all
-share (each escapes recorded text for its medium), together with the `describe_*` and
-`format_*` helpers they reuse. `assert_trace_unchanged` lives here because its failure message
-is this summary.
+`diff_lines` turns a `TraceDiff` into `Line`s (aspect, words, kind, depth, tone, the change they
+are about); the plain text of `TraceDiff.summary()`, the rich and markdown reporters (and later
+HTML) render those lines, each escaping recorded text for its medium, so every output says the
+same thing and no renderer parses another's text. The `describe_*` helpers word one change.
+Numbers are worded by `trace_ops.formatting`. The model receives the plain-text wording through
+`use_wording` (below), so it depends on no renderer.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from trace_ops.diff.align import TrajectoryMode
-from trace_ops.diff.engine import diff_traces
 from trace_ops.diff.model import (
     Delta,
     ErrorRef,
@@ -27,18 +27,16 @@ from trace_ops.diff.model import (
     ToolArgsChange,
     TraceDiff,
     ValueChange,
+    use_wording,
 )
-from trace_ops.formatting import format_figure, format_usd
-from trace_ops.trace import Trace
+from trace_ops.formatting import format_delta, format_figure, format_similarity
 
 __all__ = [
-    "DEFAULT_IGNORE",
-    "assert_trace_unchanged",
+    "Line",
     "change_lines",
     "describe_prompt_change",
     "describe_value_change",
-    "format_delta",
-    "format_usd",
+    "diff_lines",
     "info_lines",
     "summary_lines",
 ]
@@ -46,7 +44,29 @@ __all__ = [
 _LIST_LIMIT = 5
 
 
-# --------------------------------------------------------------------------- plain text
+@dataclass(frozen=True)
+class Line:
+    """One line of what a diff says.
+
+    `aspect`: the `ASPECTS` name it is about (renderers that show figures in a table skip
+    `llm_calls`, `tool_calls`, `tokens`, `cost`, `latency`). `text`: the words, recorded text
+    raw. `kind`: `heading` (opens a group: the trajectory, errors that appeared), `change`, or
+    `info` (a figure that moved without counting as a change). `depth`: 1 for a detail under the
+    heading above. `tone`: `worse` / `better` for errors that appeared / disappeared. `about`:
+    the change the line words (a `Delta`, `PromptChange`, ...), for renderers that show more.
+    """
+
+    aspect: str
+    text: str
+    kind: str = "change"
+    depth: int = 0
+    tone: str = ""
+    about: object = None
+
+    @property
+    def indented(self) -> str:
+        """The text with its depth as leading spaces, as the plain-text summary prints it."""
+        return "  " * self.depth + self.text
 
 
 def _step(i: int, j: int) -> str:
@@ -73,21 +93,42 @@ def describe_value_change(c: ValueChange) -> str:
     return f"{name}: {_short(c.old)} → {_short(c.new)}"
 
 
-def format_delta(delta: Delta, unit: str) -> str:
-    """`1,000 → 1,250 (+250, +25.0%)`; unknown figures print as `unknown`."""
-    text = f"{format_figure(delta.old, unit)} → {format_figure(delta.new, unit)}"
-    if delta.abs is not None:
-        pct = f", {delta.pct:+.1f}%" if delta.pct is not None else ""
-        text += f" ({format_figure(delta.abs, unit, sign=True)}{pct})"
-    return text
-
-
 def summary_lines(d: TraceDiff) -> list[str]:
-    """`summary()` as lines: a header, then one indented line per change."""
-    lines = ["Trace comparison:", *(f"  {text}" for _, text in change_lines(d))]
-    if len(lines) == 1:
-        lines.append("  No changes")
-    return lines + [f"  {text}" for _, text in info_lines(d)]
+    """`summary()` as lines: a header, then one indented line per change, then the info lines."""
+    lines = diff_lines(d)
+    changes = [f"  {line.indented}" for line in lines if line.kind != "info"]
+    info = [f"  {line.indented}" for line in lines if line.kind == "info"]
+    return ["Trace comparison:", *(changes or ["  No changes"]), *info]
+
+
+def _summary_text(d: TraceDiff) -> str:
+    return "\n".join(summary_lines(d))
+
+
+def _info_texts(d: TraceDiff) -> list[str]:
+    return [line.text for line in _info(d)]
+
+
+use_wording(_summary_text, _info_texts)
+
+
+def change_lines(d: TraceDiff) -> list[tuple[str, str]]:
+    """(aspect, text) per change line of the summary; detail lines start with two spaces.
+
+    The flat form of `diff_lines` (kept for callers of the earlier API); renderers use `Line`s.
+    """
+    return [(line.aspect, line.indented) for line in _changes(d)]
+
+
+def info_lines(d: TraceDiff) -> list[tuple[str, str]]:
+    """(aspect, text) per figure that moved without counting as a change (latency and cost
+    noise, or a move within the tolerance the caller set); ignored aspects say nothing."""
+    return [(line.aspect, line.text) for line in _info(d)]
+
+
+def diff_lines(d: TraceDiff) -> list[Line]:
+    """Everything the diff says: the change lines in summary order, then the info lines."""
+    return _changes(d) + _info(d)
 
 
 _FIGURES = (
@@ -97,10 +138,8 @@ _FIGURES = (
 )
 
 
-def info_lines(d: TraceDiff) -> list[tuple[str, str]]:
-    """(aspect, text) per figure that moved without counting as a change (latency and cost
-    noise, or a move within the tolerance the caller set); ignored aspects say nothing."""
-    out: list[tuple[str, str]] = []
+def _info(d: TraceDiff) -> list[Line]:
+    out: list[Line] = []
     for aspect, name, attr, unit in _FIGURES:
         delta: Delta = getattr(d, attr)
         if aspect in d.ignored or not delta.moved or delta.changed:
@@ -109,48 +148,55 @@ def info_lines(d: TraceDiff) -> list[tuple[str, str]]:
             why = f"set {attr.split('_')[0]}_tolerance_pct to count it"
         else:
             why = f"within the {delta.tolerance_pct:g}% tolerance"
-        out.append((aspect, f"{name}: {format_delta(delta, unit)} (info only: {why})"))
+        text = f"{name}: {format_delta(delta, unit)} (info only: {why})"
+        out.append(Line(aspect, text, kind="info", about=delta))
     return out
 
 
-def change_lines(d: TraceDiff) -> list[tuple[str, str]]:
-    """(aspect, text) per line of the summary; continuation lines start with two spaces.
+def _changes(d: TraceDiff) -> list[Line]:
+    out: list[Line] = []
 
-    Renderers share this so every output says the same thing; recorded text in it is raw
-    (each renderer escapes it for its medium).
-    """
-    out: list[tuple[str, str]] = []
-
-    def add(aspect: str, items: Sequence[Any], render: Callable[[Any], str], what: str) -> None:
-        out.extend((aspect, render(x)) for x in items[:_LIST_LIMIT])
+    def add(
+        aspect: str,
+        items: Sequence[Any],
+        render: Callable[[Any], str],
+        what: str,
+        depth: int = 0,
+        tone: str = "",
+    ) -> None:
+        out.extend(Line(aspect, render(x), depth=depth, tone=tone, about=x) for x in items[:_LIST_LIMIT])
         if len(items) > _LIST_LIMIT:
-            out.append((aspect, f"… and {len(items) - _LIST_LIMIT} more {what}"))
+            out.append(Line(aspect, f"… and {len(items) - _LIST_LIMIT} more {what}", tone=tone))
 
     if d.trajectory is not None:
         t = d.trajectory
-        out.append(("trajectory", "⚠ TRAJECTORY CHANGED (agent took a different path)"))
+        heading = "⚠ TRAJECTORY CHANGED (agent took a different path)"
+        out.append(Line("trajectory", heading, kind="heading", about=t))
         if len(t.old) + len(t.new) <= 40:
-            out.append(("trajectory", f"  Old: {' → '.join(t.old)}"))
-            out.append(("trajectory", f"  New: {' → '.join(t.new)}"))
+            out.append(Line("trajectory", f"Old: {' → '.join(t.old)}", depth=1, about=t.old))
+            out.append(Line("trajectory", f"New: {' → '.join(t.new)}", depth=1, about=t.new))
         else:
-            out.append(("trajectory", f"  Old: {len(t.old)} steps, New: {len(t.new)} steps"))
-            add("trajectory", t.edits, lambda e: "  " + _describe_edit(e), "steps")
+            shape = f"Old: {len(t.old)} steps, New: {len(t.new)} steps"
+            out.append(Line("trajectory", shape, depth=1, about=t))
+            add("trajectory", t.edits, _describe_edit, "steps", depth=1)
     counts = (("llm_calls", "LLM calls", d.llm_calls), ("tool_calls", "Tool calls", d.tool_calls))
     for aspect, name, delta in counts:
         if delta.changed and delta.abs is not None:
             n = int(delta.abs)
-            out.append((aspect, f"{name}: {abs(n)} {'more' if n > 0 else 'fewer'}"))
+            out.append(Line(aspect, f"{name}: {abs(n)} {'more' if n > 0 else 'fewer'}", about=delta))
     if d.tools_added:
-        out.append(("tools", f"New tools used: {', '.join(d.tools_added)}"))
+        out.append(Line("tools", f"New tools used: {', '.join(d.tools_added)}", about=d.tools_added))
     if d.tools_removed:
-        out.append(("tools", f"Tools no longer used: {', '.join(d.tools_removed)}"))
+        gone = f"Tools no longer used: {', '.join(d.tools_removed)}"
+        out.append(Line("tools", gone, about=d.tools_removed))
     by_pair: dict[tuple[str | None, str | None], list[str]] = {}
     for m in d.model_changes:
         by_pair.setdefault((m.old, m.new), []).append(str(m.new_index + 1))
     for (old_model, new_model), steps in by_pair.items():
         where = ", ".join(steps[:_LIST_LIMIT]) + (", …" if len(steps) > _LIST_LIMIT else "")
         plural = "s" if len(steps) > 1 else ""
-        out.append(("model", f"Model changed: {old_model} → {new_model} (step{plural} {where})"))
+        text = f"Model changed: {old_model} → {new_model} (step{plural} {where})"
+        out.append(Line("model", text, about=(old_model, new_model)))
     add("requested_tools", d.requested_tool_changes, _describe_requested, "requested tool changes")
     add("tool_args", d.tool_arg_changes, _describe_args, "tool argument changes")
     add("prompts", d.prompt_changes, describe_prompt_change, "prompt changes")
@@ -161,13 +207,17 @@ def change_lines(d: TraceDiff) -> list[tuple[str, str]]:
         if delta.changed:
             detail = ""
             if delta is d.tokens and d.input_tokens.abs is not None and d.output_tokens.abs is not None:
-                detail = f" [input {d.input_tokens.abs:+,.0f}, output {d.output_tokens.abs:+,.0f}]"
-            out.append((aspect, f"{name}: {format_delta(delta, unit)}{detail}"))
-    error_groups = (("Errors appeared", d.errors_appeared), ("Errors disappeared", d.errors_disappeared))
-    for title, errors in error_groups:
+                sent, got = (format_figure(x.abs, sign=True) for x in (d.input_tokens, d.output_tokens))
+                detail = f" [input {sent}, output {got}]"
+            out.append(Line(aspect, f"{name}: {format_delta(delta, unit)}{detail}", about=delta))
+    error_groups = (
+        ("Errors appeared", d.errors_appeared, "worse"),
+        ("Errors disappeared", d.errors_disappeared, "better"),
+    )
+    for title, errors, tone in error_groups:
         if errors:
-            out.append(("errors", f"{title}:"))
-            add("errors", errors, lambda e: "  " + _describe_error(e), "errors")
+            out.append(Line("errors", f"{title}:", kind="heading", tone=tone, about=errors))
+            add("errors", errors, _describe_error, "errors", depth=1, tone=tone)
     add("judgments", d.judgment_changes, _describe_judgment, "judgment changes")
     return out
 
@@ -199,7 +249,8 @@ def describe_prompt_change(p: PromptChange) -> str:
 
 
 def _describe_response(r: ResponseChange) -> str:
-    return f"Response text changed: {_step(r.old_index, r.new_index)} (similarity {r.similarity:.2f})"
+    similarity = format_similarity(r.similarity)
+    return f"Response text changed: {_step(r.old_index, r.new_index)} (similarity {similarity})"
 
 
 def _describe_finish(f: FinishReasonChange) -> str:
@@ -217,42 +268,3 @@ def _describe_edit(e: StepEdit) -> str:
 def _describe_error(e: ErrorRef) -> str:
     message = f": {_clip(e.message, 80)}" if e.message else ""
     return f"step {e.index + 1} {e.label} ({e.kind}){message}"
-
-
-# --------------------------------------------------------------------------- assertion
-
-#: Nothing is ignored by default: latency and cost noise already count only past a tolerance.
-DEFAULT_IGNORE: tuple[str, ...] = ()
-
-
-def assert_trace_unchanged(
-    old: Trace,
-    new: Trace,
-    ignore: Iterable[str] = DEFAULT_IGNORE,
-    *,
-    tokens_tolerance_pct: float = 0.0,
-    cost_tolerance_pct: float | None = None,
-    latency_tolerance_pct: float | None = None,
-    min_response_similarity: float = 1.0,
-    trajectory_mode: TrajectoryMode | str = TrajectoryMode.EXACT,
-) -> TraceDiff:
-    """Fail (AssertionError with the diff summary) when `new` differs from `old`.
-
-    `ignore` names aspects not to check: "trajectory", "llm_calls", "tool_calls", "tools"
-    (tools added/removed), "model", "tool_args", "requested_tools" (which tools the model
-    asked for), "prompts", "response_text", "finish_reason", "tokens", "cost", "latency",
-    "errors". Tolerances are percentages of the old figure, as in `diff_traces`: latency and
-    cost count only when given one (wall-clock time never repeats), tokens by default exactly.
-    `min_response_similarity` (0..1) accepts reworded answers. Returns the diff.
-    """
-    diff = diff_traces(
-        old,
-        new,
-        trajectory_mode=trajectory_mode,
-        tokens_tolerance_pct=tokens_tolerance_pct,
-        cost_tolerance_pct=cost_tolerance_pct,
-        latency_tolerance_pct=latency_tolerance_pct,
-    ).ignoring(ignore, min_response_similarity=min_response_similarity)
-    if diff.has_changes:
-        raise AssertionError(diff.summary())
-    return diff

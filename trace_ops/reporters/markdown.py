@@ -10,21 +10,16 @@ from __future__ import annotations
 import html
 import re
 
-from trace_ops.diff import (
-    Delta,
-    TraceDiff,
-    change_lines,
-    describe_prompt_change,
-    info_lines,
-    unified_diff,
-)
-from trace_ops.formatting import format_figure
+from trace_ops.diff import TraceDiff, describe_prompt_change, unified_diff
+from trace_ops.diff.summary import diff_lines
+from trace_ops.formatting import figure_cells, format_similarity
 
 __all__ = ["diff_to_markdown"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LINE_START = re.compile(r"^(\s*)([#+=-]|\d+[.)])")
 _SHOWN_DIFFS = 10
+_FIGURES = ("llm_calls", "tool_calls", "tokens", "cost", "latency")  # shown in the table
 
 
 def escape_inline(text: str) -> str:
@@ -46,15 +41,6 @@ def _details(summary: str, body: str) -> str:
     return f"<details><summary>{html.escape(summary)}</summary>\n\n{body}\n\n</details>"
 
 
-def _cell(delta: Delta, unit: str) -> list[str]:
-    def fmt(x: float | None, sign: bool = False) -> str:
-        return format_figure(x, unit, sign)
-
-    pct = f"{delta.pct:+.1f}%" if delta.pct is not None else "n/a"
-    change = fmt(delta.abs, sign=True) if delta.abs is not None else "n/a"
-    return [fmt(delta.old), fmt(delta.new), change, pct]
-
-
 def diff_to_markdown(diff: TraceDiff, title: str = "Trace diff") -> str:
     """Markdown: a heading, a table of figures, the list of changes, collapsible prompt diffs."""
     status = "⚠️ the agent's behaviour changed" if diff.has_changes else "✅ no changes"
@@ -69,21 +55,21 @@ def diff_to_markdown(diff: TraceDiff, title: str = "Trace diff") -> str:
         ("Latency", diff.latency_ms, "ms"),
     ]
     out += ["| | Old | New | Δ | Δ% |", "|---|---:|---:|---:|---:|"]
-    out += [f"| {name} | " + " | ".join(_cell(delta, unit)) + " |" for name, delta, unit in rows]
-    figures = ("llm_calls", "tool_calls", "tokens", "cost", "latency")
-    lines = [(a, t) for a, t in change_lines(diff) if a not in figures]
+    out += [f"| {name} | " + " | ".join(figure_cells(delta, unit)) + " |" for name, delta, unit in rows]
+    lines = diff_lines(diff)
+    changes = [line for line in lines if line.kind != "info" and line.aspect not in _FIGURES]
     if diff.trajectory is not None:
         out += ["", "### ⚠️ Trajectory changed (the agent took a different path)", ""]
-        path = [t.strip() for a, t in lines if a == "trajectory"][1:]
-        out += [f"- {escape_inline(t)}" for t in path]
-    others = [(a, t) for a, t in lines if a != "trajectory"]
+        path = [line for line in changes if line.aspect == "trajectory" and line.kind != "heading"]
+        out += [f"- {escape_inline(line.text)}" for line in path]
+    others = [line for line in changes if line.aspect != "trajectory"]
     if others:
         out += ["", "### Changes", ""]
-        out += [("  " if t.startswith("  ") else "") + f"- {escape_inline(t.strip())}" for _, t in others]
-    notes = info_lines(diff)
+        out += ["  " * line.depth + f"- {escape_inline(line.text)}" for line in others]
+    notes = [line for line in lines if line.kind == "info"]
     if notes:
         out += ["", "### Not counted as changes", ""]
-        out += [f"- {escape_inline(t)}" for _, t in notes]
+        out += [f"- {escape_inline(line.text)}" for line in notes]
     if diff.prompt_changes:
         out += ["", "### Prompt diffs", ""]
         for p in diff.prompt_changes[:_SHOWN_DIFFS]:
@@ -92,6 +78,6 @@ def diff_to_markdown(diff: TraceDiff, title: str = "Trace diff") -> str:
         out += ["", "### Response diffs", ""]
         for r in diff.response_changes[:_SHOWN_DIFFS]:
             body = unified_diff(r.old_text, r.new_text, "old response", "new response")
-            summary = f"step {r.new_index + 1}: similarity {r.similarity:.2f}"
+            summary = f"step {r.new_index + 1}: similarity {format_similarity(r.similarity)}"
             out += [_details(summary, code_block(body, "diff")), ""]
     return "\n".join(out).rstrip() + "\n"

@@ -10,14 +10,16 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from trace_ops.diff import Delta, StepEdit, TraceDiff, change_lines, describe_prompt_change, info_lines
-from trace_ops.formatting import format_figure
+from trace_ops.diff import Delta, StepEdit, TraceDiff, TrajectoryChange, describe_prompt_change
+from trace_ops.diff.summary import Line, diff_lines
+from trace_ops.formatting import figure_cells
 
 __all__ = ["render_diff_rich"]
 
 _FIGURE_ASPECTS = ("llm_calls", "tool_calls", "tokens", "cost", "latency")
 _MAX_DIFF_LINES = 40
 _SHOWN_DIFFS = 5
+_TONE_STYLE = {"worse": "red", "better": "green"}  # errors that appeared / disappeared
 
 
 def _path(labels: tuple[str, ...], edits: dict[int, str], style: str) -> Text:
@@ -31,14 +33,13 @@ def _path(labels: tuple[str, ...], edits: dict[int, str], style: str) -> Text:
     return text
 
 
-def _trajectory(diff: TraceDiff) -> list[RenderableType]:
-    t = diff.trajectory
-    if t is None:
-        return []
+def _trajectory(heading: Line) -> list[RenderableType]:
+    """The summary's trajectory heading, then both paths with the changed steps highlighted."""
+    t = heading.about
+    assert isinstance(t, TrajectoryChange)
     old_marks = {e.old_index: e.op for e in t.edits if e.old_index is not None}
     new_marks = {e.new_index: e.op for e in t.edits if e.new_index is not None}
-    heading = Text("⚠ TRAJECTORY CHANGED (agent took a different path)", style="bold yellow")
-    out: list[RenderableType] = [heading]
+    out: list[RenderableType] = [Text(heading.text, style="bold yellow")]
     if len(t.old) + len(t.new) <= 40:
         out.append(Text("  Old: ") + _path(t.old, old_marks, "bold red"))
         out.append(Text("  New: ") + _path(t.new, new_marks, "bold green"))
@@ -72,14 +73,10 @@ def _figures(diff: TraceDiff) -> Table:
 
 
 def _cells(delta: Delta, unit: str) -> list[Text]:
-    def fmt(x: float | None, sign: bool = False) -> str:
-        return format_figure(x, unit, sign)
-
     grew = delta.abs is not None and delta.abs > 0
     style = "" if not delta.changed else ("red" if grew else "green")
-    pct = f"{delta.pct:+.1f}%" if delta.pct is not None else "n/a"
-    change = fmt(delta.abs, sign=True) if delta.abs is not None else "n/a"
-    return [Text(fmt(delta.old)), Text(fmt(delta.new)), Text(change, style=style), Text(pct, style=style)]
+    old, new, change, pct = figure_cells(delta, unit)
+    return [Text(old), Text(new), Text(change, style=style), Text(pct, style=style)]
 
 
 def _diff_text(diff_text: str) -> Text:
@@ -96,18 +93,17 @@ def _diff_text(diff_text: str) -> Text:
 def render_diff_rich(diff: TraceDiff) -> RenderableType:
     """Header, trajectory with changed steps highlighted, a table of figures, changes, prompt diffs."""
     parts: list[RenderableType] = [Text("Trace comparison", style="bold")]
-    notes = [Text(f"  ℹ {line}", style="dim") for _, line in info_lines(diff)]  # noqa: RUF001
+    lines = diff_lines(diff)
+    notes = [Text(f"  ℹ {line.text}", style="dim") for line in lines if line.kind == "info"]  # noqa: RUF001
     if not diff.has_changes:
         parts.append(Text("  ✓ No changes", style="green"))
         return Group(*parts, *notes)
-    parts.extend(_trajectory(diff))
-    error_style = "red"
-    for aspect, line in change_lines(diff):
-        if aspect in _FIGURE_ASPECTS or aspect == "trajectory":
+    for line in lines:
+        if line.aspect == "trajectory" and line.kind == "heading":
+            parts.extend(_trajectory(line))
+        if line.kind == "info" or line.aspect in _FIGURE_ASPECTS or line.aspect == "trajectory":
             continue
-        if line.startswith("Errors "):
-            error_style = "red" if line.startswith("Errors appeared") else "green"
-        parts.append(Text(line, style=error_style if aspect == "errors" else "yellow"))
+        parts.append(Text(line.indented, style=_TONE_STYLE.get(line.tone, "yellow")))
     parts.extend(notes)
     parts.append(Text(""))
     parts.append(_figures(diff))
