@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
+from trace_ops._isotime import parse_iso_time
+
 #: Our cassettes' suffix. pytest-recording / VCR.py default to cassettes/<module>/<test>.yaml,
 #: the very folder we use: the suffix keeps a test that uses both from writing one file twice.
 CASSETTE_SUFFIX = ".trace.yaml"
@@ -120,7 +122,7 @@ def stale_reasons(
             reasons.append(f"recorded with {package} {recorded}, installed {installed}.x")
     if max_age_s is not None and created_at:
         try:
-            when = dt.datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
+            when = parse_iso_time(str(created_at))
             age = (dt.datetime.now(dt.timezone.utc) - when).total_seconds()
             if age > max_age_s:
                 reasons.append(f"{age / 86400:.0f} days old")

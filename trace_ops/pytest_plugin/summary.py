@@ -114,8 +114,7 @@ class RunReporter:
         url = report_url(config)
         if not path and not url:
             return
-        from trace_ops.ci import detect_ci
-        from trace_ops.reporters.run_report import CaseResult, build_run_report, upload_report, write_report
+        from trace_ops.runreport import CaseResult, build_run_report, detect_ci, upload_report, write_report
 
         state = self.state
         cases = []
