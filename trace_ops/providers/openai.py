@@ -10,25 +10,21 @@ from typing import Any
 from trace_ops.providers._base import Provider, count, json_or_text, model_only
 from trace_ops.view import ResponseView, ToolCallRequest, Usage
 
+#: The usage keys of the Responses API and of chat completions: (input, output, their details).
+_RESPONSES_USAGE = ("input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
+_CHAT_USAGE = ("prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details")
+
 
 def usage(u: Any) -> Usage | None:
     """Token counts of chat completions (`prompt_tokens`, …) and Responses API answers (`input_tokens`, …)."""
     if not isinstance(u, dict):
         return None
-    if "input_tokens" in u:  # responses API
-        in_details = u.get("input_tokens_details") or {}
-        out_details = u.get("output_tokens_details") or {}
-        return Usage(
-            input_tokens=count(u.get("input_tokens")),
-            output_tokens=count(u.get("output_tokens")),
-            cached_tokens=count(in_details.get("cached_tokens")),
-            reasoning_tokens=count(out_details.get("reasoning_tokens")),
-        )
-    in_details = u.get("prompt_tokens_details") or {}
-    out_details = u.get("completion_tokens_details") or {}
+    inputs, outputs, input_details, output_details = _RESPONSES_USAGE if "input_tokens" in u else _CHAT_USAGE
+    in_details = u.get(input_details) or {}
+    out_details = u.get(output_details) or {}
     return Usage(
-        input_tokens=count(u.get("prompt_tokens")),
-        output_tokens=count(u.get("completion_tokens")),
+        input_tokens=count(u.get(inputs)),
+        output_tokens=count(u.get(outputs)),
         cached_tokens=count(in_details.get("cached_tokens")),
         reasoning_tokens=count(out_details.get("reasoning_tokens")),
     )
