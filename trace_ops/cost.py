@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import importlib.metadata
 import sys
 import threading
 import warnings
@@ -151,8 +152,6 @@ def price_data_version() -> str | None:
 
     Cached: package metadata lookups cost more than loading a small cassette.
     """
-    import importlib.metadata  # here: importing it costs more than the rest of this module
-
     try:
         version = importlib.metadata.version("genai-prices")
     except importlib.metadata.PackageNotFoundError:
