@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +149,16 @@ def test_the_model_imports_no_parsing_or_pricing() -> None:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("trace_ops")
     }
     assert imported == {"trace_ops._time", "trace_ops._version", "trace_ops.view"}
+
+
+def test_import_trace_ops_loads_no_parsing_or_pricing() -> None:
+    """They load with the first view or cost asked for, as before the model stopped importing them."""
+    code = (
+        "import sys, trace_ops; "
+        "lazy = ('trace_ops.normalize', 'trace_ops.cost', 'trace_ops.providers'); "
+        "print(sorted(m for m in lazy if m in sys.modules))"
+    )
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        == "[]\n"
+    )
