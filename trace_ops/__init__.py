@@ -1,7 +1,11 @@
 """trace_ops: record and replay LLM agent runs at the SDK level, for deterministic regression tests.
 
-The diff engine, pricing and `@tool` load on first use (PEP 562): `import trace_ops` and the
-pytest plugin stay cheap for a suite that only replays.
+The diff engine, pricing, wire parsing and `@tool` load on first use (PEP 562 and the two
+functions below): `import trace_ops` and the pytest plugin stay cheap for a suite that only
+replays.
+
+Here the model is given its view parser and its pricer (`trace.derive_with`): the model
+imports neither, so parsing and pricing depend on the model, never the reverse.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from trace_ops import trace as _trace
 from trace_ops._version import __version__
 from trace_ops.cassette import load_cassette, save_cassette
 from trace_ops.errors import (
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
         diff_traces,
     )
     from trace_ops.tools import RecordedToolError, tool
+    from trace_ops.view import ResponseView
 
 _LAZY = {
     "PriceWarning": "trace_ops.cost",
@@ -48,6 +54,21 @@ _LAZY = {
     "RecordedToolError": "trace_ops.tools",
     "tool": "trace_ops.tools",
 }
+
+
+def _view_of(call: LLMCall) -> ResponseView:
+    from trace_ops.normalize import view_of  # parsing loads with the first view asked for
+
+    return view_of(call)
+
+
+def _cost_of(call: LLMCall) -> float | None:
+    from trace_ops.cost import call_cost  # pricing loads with the first cost asked for
+
+    return call_cost(call)
+
+
+_trace.derive_with(view=_view_of, cost=_cost_of)
 
 
 def __getattr__(name: str) -> Any:

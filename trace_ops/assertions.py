@@ -58,10 +58,6 @@ def _calls(trace: Trace) -> list[tuple[str, int, LLMCall]]:
     return out
 
 
-def _failed(call: LLMCall) -> bool:
-    return call.error is not None or call.status >= 400
-
-
 def _listing(items: Sequence[str]) -> str:
     shown = ", ".join(items[:_SHOW])
     return shown + (f", … and {len(items) - _SHOW} more" if len(items) > _SHOW else "")
@@ -114,7 +110,7 @@ def assert_tokens_under(
     for ref, _, call in _calls(trace):
         usage = call.usage
         if usage is None:
-            if not _failed(call):
+            if not call.failed:
                 unknown.append(f"no usage recorded ({ref})")
             continue
         per_call.append((usage.input_tokens, usage.output_tokens, ref))
@@ -208,7 +204,7 @@ def assert_no_loops(
     if max_identical_llm_requests is not None:
         groups: dict[str, list[str]] = {}
         for ref, _, call in _calls(trace):
-            if not _failed(call):
+            if not call.failed:
                 groups.setdefault(fingerprint(call.endpoint, call.request), []).append(ref)
         for refs in groups.values():
             if len(refs) > max_identical_llm_requests:
@@ -344,7 +340,7 @@ def assert_response_contains(
     if which not in ("final", "any"):
         raise ValueError(f"which must be 'final' or 'any', not {which!r}")
     responses = [
-        (ref, c.view.text) for ref, _, c in _calls(trace) if c.endpoint != "embeddings" and not _failed(c)
+        (ref, c.view.text) for ref, _, c in _calls(trace) if c.endpoint != "embeddings" and not c.failed
     ]
     if not responses:
         raise AssertionError(f"no LLM response in the trace to search for {text_or_regex!r}")

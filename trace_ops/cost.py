@@ -23,9 +23,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from trace_ops import providers
+from trace_ops._time import parse_iso
+
 if TYPE_CHECKING:
-    from trace_ops.normalize import Usage
+    from trace_ops.providers import Provider
     from trace_ops.trace import LLMCall, Trace
+    from trace_ops.view import Usage
 
 __all__ = [
     "CallCost",
@@ -39,19 +43,6 @@ __all__ = [
 ]
 
 _MTOK = 1_000_000
-
-#: Our provider names -> genai-prices provider ids (anything else is passed through lower-cased).
-PROVIDER_IDS: dict[str, str] = {
-    "azure_openai": "azure",
-    "bedrock": "aws",
-    "gemini": "google",
-    "vertex_ai": "google",
-    "xai": "x-ai",
-}
-
-#: Providers whose normalized `Usage.input_tokens` excludes cache reads/writes (Anthropic's wire
-#: format); genai-prices wants the total input, so those are added back.
-_INPUT_EXCLUDES_CACHE = frozenset({"anthropic"})
 
 
 class PriceWarning(UserWarning):
@@ -196,7 +187,7 @@ def price_call(call: LLMCall) -> CallCost:
     A call that failed (transport error or HTTP status >= 400) costs 0: providers do not bill
     rejected requests, and a retried rate limit must not make a run's cost unknown.
     """
-    if call.error is not None or call.status >= 400:
+    if call.failed:
         return CallCost(0.0)
     usage = call.usage
     models = [m for m in dict.fromkeys((call.served_model, call.model)) if m]
@@ -204,8 +195,8 @@ def price_call(call: LLMCall) -> CallCost:
         return _unknown(f"no model recorded for {call.provider} {call.endpoint}", call.endpoint)
     if usage is None:
         return _unknown(f"no usage recorded for model {models[0]!r}", f"usage:{models[0]}")
-    counts = _counts(call.provider, usage)
     provider = call.provider.lower()
+    counts = _counts(providers.lookup(provider), usage)
     for model in models:
         user = _user_prices.get((provider, model.lower())) or _user_prices.get((None, model.lower()))
         if user is not None:
@@ -213,8 +204,9 @@ def price_call(call: LLMCall) -> CallCost:
     return _library_price(provider, models, counts, call.started_at)
 
 
-def _counts(provider: str, usage: Usage) -> _Counts:
-    extra = usage.cached_tokens + usage.cache_write_tokens if provider.lower() in _INPUT_EXCLUDES_CACHE else 0
+def _counts(provider: Provider, usage: Usage) -> _Counts:
+    """genai-prices wants the total input: for a provider whose `input_tokens` excludes the cache, add it."""
+    extra = usage.cached_tokens + usage.cache_write_tokens if provider.input_excludes_cache else 0
     return _Counts(
         input=usage.input_tokens + extra,
         cache_read=usage.cached_tokens,
@@ -249,8 +241,9 @@ def _library_price(provider: str, models: list[str], counts: _Counts, started_at
 def _provider_id(gp: Any, provider: str) -> str | None:
     """genai-prices' id for our provider name; None (match by model name) when it has none."""
     if provider not in _provider_cache:
-        pid = PROVIDER_IDS.get(provider, provider)
-        known = pid == "litellm" or gp.data_snapshot.find_provider_by_id(
+        entry = providers.lookup(provider)
+        pid = entry.price_id or provider
+        known = entry.prices_by_model_prefix or gp.data_snapshot.find_provider_by_id(
             gp.data_snapshot.get_snapshot().providers, pid
         )
         _provider_cache[provider] = pid if known else None
@@ -312,7 +305,7 @@ def _parse_time(started_at: str | None) -> _dt.datetime | None:
     if not started_at:
         return None
     try:
-        when = _dt.datetime.fromisoformat(started_at.replace("Z", "+00:00"))
+        when = parse_iso(started_at)
     except ValueError:
         return None
     return when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)

@@ -3,35 +3,26 @@
 Events keep the provider's wire data (what the API actually sent) so replay is exact; the
 provider-neutral view (served model, text, tool calls, usage) is derived from it on demand,
 so each fact is stored once.
+
+The model parses and prices nothing itself: that would tie it to every provider's wire
+format and to the price data. `LLMCall.view` and `cost_usd` ask the functions given to
+`derive_with`, which `import trace_ops` plugs in (`trace_ops.normalize.view_of`,
+`trace_ops.cost.call_cost`); the layers above import the model, never the other way round.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
+from trace_ops._time import utc_now_iso as utc_now_iso
 from trace_ops._version import __version__
 
 if TYPE_CHECKING:
-    from trace_ops.normalize import ResponseView, Usage
-
-
-_second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
-
-
-def utc_now_iso() -> str:
-    """A compact UTC timestamp, readable in a cassette (cheap: it runs on every recorded call)."""
-    now = time.time()
-    whole = int(now)
-    cached = _second
-    if cached[0] != whole:
-        cached[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        cached[0] = whole
-    return f"{cached[1]}.{int(now % 1 * 1000):03d}Z"
+    from trace_ops.view import ResponseView, Usage
 
 
 def new_trace_id() -> str:
@@ -160,13 +151,17 @@ class LLMCall(Event):
         return error.get("message", "")
 
     @property
+    def failed(self) -> bool:
+        """No HTTP answer (`error`) or an HTTP error status: the call failed (and is not billed)."""
+        return self.error is not None or self.status >= 400
+
+    @property
     def view(self) -> ResponseView:
         """Provider-neutral view of the outcome (text, tool calls, usage), computed once."""
-        if self._view is None:
-            from trace_ops.normalize import view_of
-
-            self._view = view_of(self)
-        return self._view
+        view = self._view
+        if view is None:
+            view = self._view = _view_of(self)
+        return view
 
     def invalidate_view(self) -> None:
         """Forget the cached view (a stream that was still arriving has grown)."""
@@ -187,9 +182,7 @@ class LLMCall(Event):
     @property
     def cost_usd(self) -> float | None:
         """Cost in USD (genai-prices or `register_price`); None when it cannot be priced."""
-        from trace_ops.cost import call_cost
-
-        return call_cost(self)
+        return _cost_of(self)
 
 
 @dataclass(eq=False)
@@ -250,6 +243,23 @@ class Judgment(Event):
         return f"judge:{self.name}"
 
 
+# ---------------------------------------------------------------- what the model asks the layers above
+
+
+def _not_plugged(call: LLMCall) -> Any:
+    raise RuntimeError("trace_ops.trace: no view parser or pricer plugged in (import trace_ops does it)")
+
+
+_view_of: Callable[[LLMCall], ResponseView] = _not_plugged
+_cost_of: Callable[[LLMCall], float | None] = _not_plugged
+
+
+def derive_with(*, view: Callable[[LLMCall], ResponseView], cost: Callable[[LLMCall], float | None]) -> None:
+    """Plug in how a call's neutral view and its USD cost are computed (`import trace_ops` does)."""
+    global _view_of, _cost_of
+    _view_of, _cost_of = view, cost
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls for cls in (LLMCall, ToolCall, AgentDecision, ErrorEvent, Judgment)
 }
@@ -297,9 +307,13 @@ class Trace:
     @property
     def total_cost_usd(self) -> float | None:
         """Cost in USD: the sum of the call costs; None if any is unknown (unknown is not zero)."""
-        from trace_ops.cost import trace_cost
-
-        return trace_cost(self)
+        total = 0.0
+        for call in self.llm_calls:
+            usd = _cost_of(call)
+            if usd is None:
+                return None
+            total += usd
+        return total
 
     @property
     def total_duration_ms(self) -> float:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import anthropic
 import openai
 import pytest
 
+import trace_ops.trace
 from tests.fakellm import FakeLLMServer
-from trace_ops.normalize import normalize_for_comparison, normalize_response
+from trace_ops import providers
+from trace_ops.normalize import normalize_for_comparison, normalize_response, view_of
+from trace_ops.trace import LLMCall
 
 TOOL_OPENAI = [
     {
@@ -90,3 +97,68 @@ def test_volatile_fields_do_not_matter_but_text_does() -> None:
     assert normalize_for_comparison(changed, "openai") != normalize_for_comparison(body, "openai")
     with pytest.raises(TypeError, match="cannot normalize"):
         normalize_response(42, "openai")
+
+
+CHAT_BODY: dict[str, Any] = {
+    "model": "gpt-4o",
+    "choices": [{"message": {"content": "Hi"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 3, "completion_tokens": 1},
+}
+MESSAGE_BODY: dict[str, Any] = {
+    "type": "message",
+    "model": "claude-test-1",
+    "content": [{"type": "text", "text": "Hi"}],
+    "stop_reason": "end_turn",
+    "usage": {"input_tokens": 3, "output_tokens": 1, "cache_read_input_tokens": 2},
+}
+
+
+def test_a_provider_without_an_entry_is_read_as_openai_compatible() -> None:
+    call = LLMCall(
+        provider="groq", endpoint="chat.completions", request={"model": "llama"}, response=CHAT_BODY
+    )
+    assert view_of(call).text == "Hi" and call.label == "llm_call:gpt-4o"
+    assert providers.lookup("groq") is providers.OPENAI_COMPATIBLE
+    assert providers.lookup("azure_openai").price_id == "azure"
+
+
+def test_a_body_that_declares_its_format_is_read_by_its_owner() -> None:
+    for name in ("openai", "litellm", "groq"):
+        assert normalize_response(MESSAGE_BODY, name)["usage"]["cached_tokens"] == 2
+    assert normalize_response(MESSAGE_BODY, "openai")["finish_reason"] == "stop"
+
+
+def test_failed_calls_have_an_error_view() -> None:
+    ok = LLMCall(
+        provider="openai", endpoint="chat.completions", request={"model": "gpt-4o"}, response=CHAT_BODY
+    )
+    refused = LLMCall(provider="openai", endpoint="chat.completions", request={"model": "gpt-4o"}, status=429)
+    broken = LLMCall(
+        provider="openai", endpoint="chat.completions", request={}, error={"type": "APIConnectionError"}
+    )
+    assert [c.failed for c in (ok, refused, broken)] == [False, True, True]
+    assert refused.view.finish_reason == broken.view.finish_reason == "error"
+
+
+def test_the_model_imports_no_parsing_or_pricing() -> None:
+    """trace.py is the bottom of the house: normalize, cost and providers import it, not the reverse."""
+    source = Path(trace_ops.trace.__file__).read_text(encoding="utf-8")
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("trace_ops")
+    }
+    assert imported == {"trace_ops._time", "trace_ops._version", "trace_ops.view"}
+
+
+def test_import_trace_ops_loads_no_parsing_or_pricing() -> None:
+    """They load with the first view or cost asked for, as before the model stopped importing them."""
+    code = (
+        "import sys, trace_ops; "
+        "lazy = ('trace_ops.normalize', 'trace_ops.cost', 'trace_ops.providers'); "
+        "print(sorted(m for m in lazy if m in sys.modules))"
+    )
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        == "[]\n"
+    )
