@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from trace_ops._isotime import parse_iso_time
+from trace_ops._time import parse_iso
 
 #: Our cassettes' suffix. pytest-recording / VCR.py default to cassettes/<module>/<test>.yaml,
 #: the very folder we use: the suffix keeps a test that uses both from writing one file twice.
@@ -122,7 +122,7 @@ def stale_reasons(
             reasons.append(f"recorded with {package} {recorded}, installed {installed}.x")
     if max_age_s is not None and created_at:
         try:
-            when = parse_iso_time(str(created_at))
+            when = parse_iso(str(created_at))
             age = (dt.datetime.now(dt.timezone.utc) - when).total_seconds()
             if age > max_age_s:
                 reasons.append(f"{age / 86400:.0f} days old")

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from trace_ops._isotime import parse_iso_time
 from trace_ops._plain import json_data
+from trace_ops._time import parse_iso
 from trace_ops.diff import Delta
 from trace_ops.formatting import figure_cells, format_delta, format_pct, format_similarity
 
@@ -37,12 +37,12 @@ def test_deltas_percentages_and_cells() -> None:
     ],
 )
 def test_iso_times_as_plugins_write_them(text: str, expected: dt.datetime) -> None:
-    assert parse_iso_time(text) == expected
+    assert parse_iso(text) == expected
 
 
 def test_iso_time_rejects_what_is_not_one() -> None:
     with pytest.raises(ValueError):
-        parse_iso_time("yesterday")
+        parse_iso("yesterday")
 
 
 def test_json_data_keeps_documents_valid_json() -> None:

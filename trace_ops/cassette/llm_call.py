@@ -134,7 +134,7 @@ def assembled(call: LLMCall, scrub: Scrubber) -> dict[str, Any] | None:
     """The scrubbed text / tool calls / finish reason of a streamed call, or None.
 
     Scrubbing the assembled text also catches a secret split across SSE deltas."""
-    if call.stream is None or call.error is not None or call.status >= 400:
+    if call.stream is None or call.failed:
         return None
     try:
         view = call.view

@@ -237,7 +237,7 @@ def _token_totals(trace: Trace) -> tuple[int | None, int | None]:
     for call in trace.llm_calls:
         usage = call.usage
         if usage is None:
-            if call.error is None and call.status < 400:
+            if not call.failed:
                 return None, None
             continue
         total_in += usage.input_tokens
@@ -266,7 +266,7 @@ def _errors(trace: Trace) -> list[ErrorRef]:
         elif isinstance(event, LLMCall) and event.error is not None:
             kind = event.error.get("type", "error")
             out.append(ErrorRef(index, event.label, kind, event.error.get("message", "")))
-        elif isinstance(event, LLMCall) and event.status >= 400:
+        elif isinstance(event, LLMCall) and event.failed:  # an HTTP error answer (no transport error)
             body = event.response if isinstance(event.response, dict) else {}
             err = body.get("error")
             message = str(err.get("message", "")) if isinstance(err, dict) else str(err or "")

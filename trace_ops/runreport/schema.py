@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from trace_ops._files import atomic_write_text
-from trace_ops._isotime import parse_iso_time
 from trace_ops._plain import json_data
+from trace_ops._time import parse_iso
 
 __all__ = [
     "CASE_OUTCOMES",
@@ -83,7 +83,7 @@ def _round(value: float | None) -> float | None:
 
 def _duration(started_at: str, finished_at: str) -> float | None:
     try:
-        return _round((parse_iso_time(finished_at) - parse_iso_time(started_at)).total_seconds())
+        return _round((parse_iso(finished_at) - parse_iso(started_at)).total_seconds())
     except (TypeError, ValueError):  # unparsable, or one aware and one naive
         return None
 
