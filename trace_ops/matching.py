@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError
-from trace_ops.trace import LLMCall
+from trace_ops.trace import LLMCall, ToolCall
 
 #: Request keys that never affect the answer (or change on every run).
 VOLATILE_KEYS = frozenset(
@@ -160,6 +160,26 @@ class MatchIndex:
             if best is None or len(differences) < len(best[1]):
                 best = (position, differences)
         return best
+
+
+class ToolIndex:
+    """Recorded tool calls by name and input; `take` consumes them in recorded order (thread-safe)."""
+
+    def __init__(self, calls: Iterable[ToolCall]) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[tuple[str, str], deque[ToolCall]] = {}
+        for call in calls:
+            self._queues.setdefault(_tool_key(call.name, call.input), deque()).append(call)
+
+    def take(self, name: str, input: Any) -> ToolCall | None:
+        """The next recorded call of tool `name` with this (JSON-safe) input, or None."""
+        with self._lock:
+            queue = self._queues.get(_tool_key(name, input))
+            return queue.popleft() if queue else None
+
+
+def _tool_key(name: str, input: Any) -> tuple[str, str]:
+    return name, json.dumps(input, sort_keys=True, default=str)
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -9,10 +9,8 @@ sharing one `SessionOptions`. What a miss says is in `matching`, what is saved i
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import threading
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,7 @@ from trace_ops.errors import TraceOpsError
 from trace_ops.matching import (
     MATCH_FIELDS,
     MatchIndex,
+    ToolIndex,
     fingerprint,
     mismatch_error,
     not_found_error,
@@ -40,16 +39,7 @@ from trace_ops.matching import (
 )
 from trace_ops.modes import Policy, RecordMode, policy_for
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
-from trace_ops.trace import (
-    AgentDecision,
-    ErrorEvent,
-    Event,
-    Judgment,
-    LLMCall,
-    ToolCall,
-    Trace,
-    utc_now_iso,
-)
+from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace, utc_now_iso
 
 __all__ = ["BeforeRecord", "Session", "SessionOptions"]
 
@@ -79,10 +69,6 @@ class SessionOptions:
 
 
 _DEFAULTS = SessionOptions()
-
-
-def _tool_key(name: str, input: Any) -> tuple[str, str]:
-    return name, json.dumps(input, sort_keys=True, default=str)
 
 
 class Session:
@@ -136,7 +122,6 @@ class Session:
         self.record_hint = options.record_hint
         self.missing_ok = options.missing_ok
         self.replay_tools = options.replay_tools
-        self._tools: dict[tuple[str, str], deque[ToolCall]] = {}
         self.missing = False
         self.failures: list[TraceOpsError] = []
         self.trace = Trace(tags=list(options.tags), metadata=dict(options.metadata or {}))
@@ -148,6 +133,7 @@ class Session:
         self.unrecorded: list[str] = []
         self._superseded: set[int] = set()  # not-recorded placeholders this run recorded again
         self._index: MatchIndex | None = None
+        self._tool_index: ToolIndex | None = None
         self._lock = threading.Lock()
         self._pending: set[CallHandle] = set()
         self._active = False
@@ -172,10 +158,7 @@ class Session:
                 sequential=self.sequential,
                 allow_repeats=self.allow_playback_repeats,
             )
-            for recorded_tool in self.cassette.tool_calls:
-                self._tools.setdefault(_tool_key(recorded_tool.name, recorded_tool.input), deque()).append(
-                    recorded_tool
-                )
+            self._tool_index = ToolIndex(self.cassette.tool_calls)
         elif self.policy.require_cassette:
             self.missing = True
             if not self.missing_ok:
@@ -349,13 +332,12 @@ class Session:
 
         None when tools run for real; a mismatch error when replaying tools and none was recorded.
         """
-        if not self.replay_tools or self.cassette is None:
+        if not self.replay_tools or self._tool_index is None:
             return None
-        with self._lock:
-            queue = self._tools.get(_tool_key(name, jsonable(input)))
-            recorded = queue.popleft() if queue else None
+        input = jsonable(input)
+        recorded = self._tool_index.take(name, input)
         if recorded is None:
-            raise self._failure(tool_mismatch_error(name, jsonable(input), self.path, self._hint()))
+            raise self._failure(tool_mismatch_error(name, input, self.path, self._hint()))
         self.add(recorded, recorded=False)
         return recorded
 
