@@ -63,16 +63,9 @@ class SeamSession(Protocol):
         ...
 
     def record_tool_call(
-        self,
-        name: str,
-        input: Any = None,
-        output: Any = None,
-        *,
-        error: str | BaseException | None = None,
-        duration_ms: float | None = None,
-        call_id: str | None = None,
+        self, name: str, input: Any, output: Any, *, error: BaseException | None, duration_ms: float
     ) -> ToolCall:
-        """Add a tool invocation to the run."""
+        """Add a call of a `@tool` function to the run (`Session`'s takes more: the seam needs this)."""
         ...
 
     def replayed_tool_call(self, name: str, input: Any) -> ToolCall | None:
