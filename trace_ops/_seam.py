@@ -91,11 +91,6 @@ def pop(session: SeamSession) -> None:
             _stack.remove(session)
 
 
-def active_sessions() -> tuple[SeamSession, ...]:
-    """Active sessions, outermost first."""
-    return tuple(_stack)
-
-
 def recording_possible() -> bool:
     """Cheap check interceptors make first: is any session active, and no outer layer owning the call?"""
     return bool(_stack) and _owner.get() is None
