@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from trace_ops._saving import with_events
 from trace_ops.cassette import event_to_dict, save_cassette
 from trace_ops.errors import CassetteWriteError
 from trace_ops.scrub import Scrubber
@@ -116,12 +117,4 @@ def _writable(trace: Trace, scrubber: Scrubber, lost: Lost) -> Trace:
                 event_to_dict(event, scrubber)
                 kept.append(event)
                 break
-    return Trace(
-        events=kept,
-        id=trace.id,
-        created_at=trace.created_at,
-        sdk_versions=trace.sdk_versions,
-        price_data=trace.price_data,
-        tags=trace.tags,
-        metadata=trace.metadata,
-    )
+    return with_events(trace, kept)

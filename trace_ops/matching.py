@@ -13,9 +13,11 @@ import json
 import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
-from trace_ops.trace import LLMCall
+from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError
+from trace_ops.trace import LLMCall, ToolCall
 
 #: Request keys that never affect the answer (or change on every run).
 VOLATILE_KEYS = frozenset(
@@ -160,6 +162,26 @@ class MatchIndex:
         return best
 
 
+class ToolIndex:
+    """Recorded tool calls by name and input; `take` consumes them in recorded order (thread-safe)."""
+
+    def __init__(self, calls: Iterable[ToolCall]) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[tuple[str, str], deque[ToolCall]] = {}
+        for call in calls:
+            self._queues.setdefault(_tool_key(call.name, call.input), deque()).append(call)
+
+    def take(self, name: str, input: Any) -> ToolCall | None:
+        """The next recorded call of tool `name` with this (JSON-safe) input, or None."""
+        with self._lock:
+            queue = self._queues.get(_tool_key(name, input))
+            return queue.popleft() if queue else None
+
+
+def _tool_key(name: str, input: Any) -> tuple[str, str]:
+    return name, json.dumps(input, sort_keys=True, default=str)
+
+
 def _short(value: Any, limit: int = 80) -> str:
     text = (
         json.dumps(value, ensure_ascii=False, default=str)
@@ -208,3 +230,74 @@ def diff_values(live: Any, recorded: Any, path: str = "") -> list[str]:
     if isinstance(live, str) and isinstance(recorded, str):
         return [f"{path}: {_text_difference(live, recorded)}"]
     return [f"{path}: {_short(live)} != {_short(recorded)}"]
+
+
+# ---------------------------------------------------------------- the messages of a miss
+
+
+def _where(path: Path | None) -> str:
+    return str(path) if path is not None else "(in-memory cassette)"
+
+
+def rerecord_hint(path: Path | None, custom: str | None = None) -> str:
+    """How to re-record this cassette (`custom` when the caller, e.g. the fixture, knows better)."""
+    if custom:
+        return custom
+    target = repr(str(path)) if path is not None else "..."
+    return f"to re-record: run once with Recorder(save_to={target}) or record_mode='rewrite'"
+
+
+def not_found_error(path: Path | None, hint: str) -> CassetteNotFoundError:
+    where = str(path) if path is not None else "(no path given)"
+    return CassetteNotFoundError(f"{where}: cassette not found; {hint}")
+
+
+def mismatch_error(
+    event: LLMCall, number: int, path: Path | None, index: MatchIndex | None, hint: str
+) -> CassetteMismatchError:
+    """No recorded call answers LLM call #`number`: name the closest one and what differs."""
+    lines = [
+        f"no recorded call matches LLM call #{number} ({event.provider} {event.endpoint}, "
+        f"model {event.model!r}) in cassette {_where(path)}"
+    ]
+    closest = index.closest(event.endpoint, event.request) if index is not None else None
+    if closest is None:
+        lines.append("the cassette has no recorded LLM calls")
+    else:
+        position, differences = closest
+        if not differences:
+            lines.append(
+                f"an identical request was recorded (call #{position + 1}) and already replayed: "
+                "this run "
+                "makes more identical calls than the recording (allow_playback_repeats=True permits that)"
+            )
+        else:
+            lines.append(f"closest recorded call: #{position + 1} (live != recorded):")
+            lines += [f"  {d}" for d in differences[:12]]
+            if len(differences) > 12:
+                lines.append(f"  … and {len(differences) - 12} more differences")
+    lines.append(hint)
+    return CassetteMismatchError("\n".join(lines))
+
+
+def not_recorded_error(recorded: LLMCall, number: int, path: Path | None, hint: str) -> CassetteMismatchError:
+    """The matching recorded call is a placeholder trace_ops could not record: say why."""
+    return CassetteMismatchError(
+        f"LLM call #{number} ({recorded.provider} {recorded.endpoint}, model {recorded.model!r}) was not "
+        f"recorded in cassette {_where(path)} ({recorded.not_recorded}); {hint}"
+    )
+
+
+def tool_mismatch_error(name: str, input: Any, path: Path | None, hint: str) -> CassetteMismatchError:
+    return CassetteMismatchError(
+        f"no recorded call of tool {name!r} with input {input!r} in cassette {_where(path)}; {hint}"
+    )
+
+
+def undescribed_error(
+    provider: str, endpoint: str, path: Path | None, exc: Exception
+) -> CassetteMismatchError:
+    return CassetteMismatchError(
+        f"cannot match a {provider} {endpoint} call against cassette {_where(path)}: trace_ops could not "
+        f"describe its request ({type(exc).__name__}: {exc})"
+    )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from trace_ops.modes import RecordMode
-from trace_ops.session import BeforeRecord, Session
+from trace_ops.session import BeforeRecord, Session, SessionOptions
 
 
 class Recorder(Session):
@@ -41,18 +41,12 @@ class Recorder(Session):
                 )
         super().__init__(
             save_to,
-            record_mode=record_mode,
-            match_on=match_on,
-            scrub_patterns=scrub_patterns,
-            before_record=before_record,
-            tags=tags,
-            metadata=metadata,
+            options=SessionOptions(
+                record_mode=record_mode,
+                match_on=match_on,
+                scrub_patterns=scrub_patterns,
+                before_record=before_record,
+                tags=tags,
+                metadata=metadata,
+            ),
         )
-
-    def __enter__(self) -> Recorder:
-        self.start()
-        return self
-
-    async def __aenter__(self) -> Recorder:
-        self.start()
-        return self

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 
 from trace_ops.modes import RecordMode
-from trace_ops.session import BeforeRecord, Session
+from trace_ops.session import BeforeRecord, Session, SessionOptions
 
 
 class Replayer(Session):
@@ -34,20 +34,14 @@ class Replayer(Session):
     ) -> None:
         super().__init__(
             path,
-            record_mode=record_mode,
-            match_on=match_on,
-            sequential=sequential,
-            allow_playback_repeats=allow_playback_repeats,
-            scrub_patterns=scrub_patterns,
-            before_record=before_record,
-            rerecord_hint=rerecord_hint,
-            replay_tools=replay_tools,
+            options=SessionOptions(
+                record_mode=record_mode,
+                match_on=match_on,
+                sequential=sequential,
+                allow_playback_repeats=allow_playback_repeats,
+                scrub_patterns=scrub_patterns,
+                before_record=before_record,
+                rerecord_hint=rerecord_hint,
+                replay_tools=replay_tools,
+            ),
         )
-
-    def __enter__(self) -> Replayer:
-        self.start()
-        return self
-
-    async def __aenter__(self) -> Replayer:
-        self.start()
-        return self

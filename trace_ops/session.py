@@ -1,311 +1,74 @@
-"""The session: the one seam between interceptors and record/replay.
+"""The session: one record/replay run over a cassette, and `SessionOptions`, how it runs.
 
-Interceptors know an SDK and nothing else. For every call they ask `begin_llm_call`, which
-consults the active sessions (innermost first) and answers with a `CallHandle`: either a
-recorded event to replay, or permission to go live plus the sessions that record the result.
-Recorder and Replayer are thin shells over `Session`.
-
-One LLM call is one event, whichever layers it passes through: while a call is live, the
-layer that owns it is kept in a context variable, and inner layers (LiteLLM over OpenAI,
-LangChain over Anthropic) pass straight through.
+A session pushes itself onto the interceptor seam (`_seam`) while active: the seam asks it to
+answer or record each LLM call through the small `SeamSession` protocol, and never imports
+this module. Recorder, Replayer and the `cassette` fixture are thin shells over `Session`,
+sharing one `SessionOptions`. What a miss says is in `matching`, what is saved in `_saving`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import hashlib
 import itertools
-import json
-import logging
 import os
 import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-from trace_ops._fail_open import mark_not_recorded, save_failing_open
+from trace_ops import _seam
+from trace_ops._fail_open import save_failing_open
 from trace_ops._plain import jsonable
+from trace_ops._saving import BeforeRecord, trace_to_save
+from trace_ops._seam import CallHandle
 from trace_ops.cassette import load_cassette
-from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError, TraceOpsError
-from trace_ops.matching import MATCH_FIELDS, MatchIndex, fingerprint, validate_match_on
+from trace_ops.errors import TraceOpsError
+from trace_ops.matching import (
+    MATCH_FIELDS,
+    MatchIndex,
+    ToolIndex,
+    fingerprint,
+    mismatch_error,
+    not_found_error,
+    not_recorded_error,
+    rerecord_hint,
+    tool_mismatch_error,
+    undescribed_error,
+    validate_match_on,
+)
 from trace_ops.modes import Policy, RecordMode, policy_for
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
-from trace_ops.trace import (
-    AgentDecision,
-    Deferred,
-    ErrorEvent,
-    Event,
-    Judgment,
-    LLMCall,
-    ToolCall,
-    Trace,
-    utc_now_iso,
-)
+from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace, utc_now_iso
 
-log = logging.getLogger("trace_ops")
+__all__ = ["BeforeRecord", "Session", "SessionOptions"]
 
-_stack: list[Session] = []
-_stack_lock = threading.Lock()
-_owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("trace_ops_owner", default=None)
-
-BeforeRecord = Callable[[Event], "Event | None"]
+_S = TypeVar("_S", bound="Session")
 
 
-def _tool_key(name: str, input: Any) -> tuple[str, str]:
-    return name, json.dumps(input, sort_keys=True, default=str)
+@dataclass(frozen=True)
+class SessionOptions:
+    """How a session records and replays, in one value: `Session`, `Recorder`, `Replayer` and the
+    `cassette` fixture take these same options (`Session(path, options=SessionOptions(...))`)."""
+
+    record_mode: str | RecordMode = RecordMode.NONE
+    match_on: Iterable[str] | None = None
+    sequential: bool = False
+    allow_playback_repeats: bool = False
+    scrub_patterns: Iterable[str] = ()
+    before_record: BeforeRecord | None = None
+    #: what a mismatch says to do (default: how to re-record with a `Recorder`)
+    rerecord_hint: str | None = None
+    #: what a missing cassette says to do (default: `rerecord_hint`)
+    record_hint: str | None = None
+    #: a missing cassette is noted (`missing`) and fails at the first call, not at start
+    missing_ok: bool = False
+    replay_tools: bool = False
+    tags: Sequence[str] = ()
+    metadata: Mapping[str, Any] | None = None
 
 
-def _event_key(event: Event) -> str:
-    """What a non-LLM event says, without its timing (to tell a repeated event from a new one)."""
-    fields = {k: v for k, v in vars(event).items() if k not in ("started_at", "duration_ms")}
-    return json.dumps([event.kind, fields], sort_keys=True, default=str)
-
-
-def derived_trace_id(events: Sequence[Event], path: Path | None) -> str:
-    """A trace id that depends only on the cassette's name and what the run asked (each LLM
-    request's fingerprint, each other event's content), never on time or chance."""
-    digest = hashlib.sha256()
-    if path is not None:
-        digest.update(f"{path.parent.name}/{path.name}".encode())
-    for event in events:
-        digest.update(b"\0")
-        if isinstance(event, LLMCall):
-            digest.update(f"{event.kind}:{event.endpoint}:{_saved_fingerprint(event)}".encode())
-        else:
-            digest.update(_event_key(event).encode())
-    return digest.hexdigest()[:16]
-
-
-def _saved_fingerprint(call: LLMCall) -> str:
-    try:
-        return call.fingerprint or fingerprint(call.endpoint, call.request)
-    except Exception:  # a request we cannot read: saving marks the call as not recorded
-        return "unreadable"
-
-
-def active_sessions() -> tuple[Session, ...]:
-    """Active sessions, outermost first."""
-    return tuple(_stack)
-
-
-def recording_possible() -> bool:
-    """Cheap check interceptors make first: is any session active, and no outer layer owning the call?"""
-    return bool(_stack) and _owner.get() is None
-
-
-def end_live(token: contextvars.Token[object | None]) -> None:
-    """Close what `CallHandle.go_live` opened."""
-    _owner.reset(token)
-
-
-def current_session() -> Session | None:
-    """The innermost active session, if any."""
-    return _stack[-1] if _stack else None
-
-
-class CallHandle:
-    """One intercepted LLM call: replay it, or run it live and report the outcome here."""
-
-    __slots__ = (
-        "_chunks",
-        "_done",
-        "_first_chunk",
-        "_published",
-        "_recorders",
-        "_start",
-        "event",
-        "replayed",
-    )
-
-    def __init__(self, event: LLMCall, recorders: list[Session], replayed: LLMCall | None) -> None:
-        self.event = event
-        self.replayed = replayed
-        self._recorders = recorders
-        self._start = 0.0
-        self._first_chunk: float | None = None
-        self._chunks: list[bytes] = []
-        self._done = False
-        self._published = False
-
-    @contextlib.contextmanager
-    def live(self) -> Iterator[None]:
-        """Run the real call inside this block: inner SDK layers pass through while it runs."""
-        token = self.go_live()
-        try:
-            yield
-        finally:
-            _owner.reset(token)
-
-    def go_live(self) -> contextvars.Token[object | None]:
-        """`live()` without the context manager, for hot paths: pass the token to `_owner.reset`."""
-        self._start = time.perf_counter()
-        self.event.started_at = utc_now_iso()
-        return _owner.set(self)
-
-    def request_sent(self, snapshot: Deferred) -> None:
-        """The SDK encoded the request (`snapshot` parses those bytes when read): it replaces a
-        request description that was deferred (recording-only sessions), so no copy is made."""
-        if type(self.event.__dict__.get("request")) is Deferred:
-            self.event.request = snapshot
-
-    def _elapsed_ms(self) -> float:
-        return (time.perf_counter() - self._start) * 1000.0
-
-    def describe_now(self) -> None:
-        """Take a deferred request description now, while the caller's data is what was sent."""
-        if type(self.event.__dict__.get("request")) is Deferred:
-            try:
-                _ = self.event.request
-            except Exception as exc:
-                self.lost("describing the request", exc)
-
-    def lost(self, stage: str, exc: BaseException) -> None:
-        """Our recording failed (a bug of ours, an I/O error): the live call goes on, unrecorded.
-
-        The event stays in the trace (and the cassette) marked `not_recorded`, so a replay that
-        reaches it fails with the reason instead of answering it; logged once per call.
-        """
-        if self.replayed is not None or self.event.not_recorded is not None:
-            return
-        self._done = True
-        reason = mark_not_recorded(self.event, stage, exc)
-        if not self._published:
-            self._publish()
-        for session in self._recorders:
-            session._pending.discard(self)
-            session._not_recorded(reason)
-
-    def _publish(self) -> None:
-        self._published = True
-        for session in self._recorders:
-            session._add(self.event, recorded=True)
-
-    def responded(self, status: int, headers: dict[str, str], body: Any) -> None:
-        """A complete, non-streamed answer (or an HTTP error answer) arrived."""
-        if self._done:
-            return
-        self._done = True
-        self.event.status = status
-        self.event.headers = headers
-        self.event.response = body
-        self.event.duration_ms = self._elapsed_ms()
-        self._publish()
-
-    def stream_started(self, status: int, headers: dict[str, str]) -> None:
-        """A streamed answer began; chunks follow through `stream_chunk`."""
-        if self._done:
-            return
-        self.event.status = status
-        self.event.headers = headers
-        self.event.stream = ""
-        self._publish()
-        for session in self._recorders:
-            session._pending.add(self)
-
-    def stream_chunk(self, data: bytes) -> None:
-        if self._done:
-            return
-        if self._first_chunk is None and data:
-            self._first_chunk = time.perf_counter()
-            self.event.ttft_ms = (self._first_chunk - self._start) * 1000.0
-        self._chunks.append(data)
-
-    def received_tail(self, chunks: int = 4) -> str:
-        """The last few chunks received, to tell whether a closed stream had really ended."""
-        return b"".join(self._chunks[-chunks:]).decode("utf-8", errors="replace")
-
-    def stream_finished(self, *, complete: bool) -> None:
-        """The stream ended (complete) or was closed/abandoned early (incomplete)."""
-        if self._done:
-            return
-        self._done = True
-        self.event.stream = b"".join(self._chunks).decode("utf-8", errors="replace")
-        self.event.incomplete = not complete
-        self.event.duration_ms = self._elapsed_ms()
-        self.event.invalidate_view()
-        for session in self._recorders:
-            session._pending.discard(self)
-
-    def failed(self, exc: BaseException) -> None:
-        """The call failed without an HTTP answer (connection error, timeout...)."""
-        if self._done:
-            return
-        self.describe_now()  # a deferred description must be taken while the caller's data is unchanged
-        if self._done:
-            return
-        self._done = True
-        self.event.error = {"type": type(exc).__name__, "message": str(exc)}
-        self.event.duration_ms = self._elapsed_ms()
-        self._publish()
-
-
-def _undescribed(
-    provider: str, endpoint: str, request: Any, sessions: tuple[Session, ...], exc: Exception
-) -> CallHandle:
-    """A request we could not describe: a strict replay cannot match it (an error), recording goes live."""
-    for session in reversed(sessions):
-        if session._can_replay and not session.policy.record_misses:
-            where = str(session.path) if session.path is not None else "(in-memory cassette)"
-            error = CassetteMismatchError(
-                f"cannot match a {provider} {endpoint} call against cassette {where}: trace_ops could not "
-                f"describe its request ({type(exc).__name__}: {exc})"
-            )
-            with session._lock:
-                session.failures.append(error)
-            raise error from exc
-    event = LLMCall(provider=provider, endpoint=endpoint, request=request)
-    handle = CallHandle(event, list(reversed(sessions)), replayed=None)
-    handle.lost("describing the request", exc)
-    return handle
-
-
-def begin_llm_call(
-    provider: str,
-    endpoint: str,
-    request: dict[str, Any] | Deferred,
-    *,
-    request_text: str | None = None,
-) -> CallHandle | None:
-    """Called by an interceptor for each SDK call. None means: no session, or an outer layer owns it.
-
-    `request` may be `Deferred` (made on demand): sessions that only record never need it during
-    the call, and the interceptor then hands over the SDK's encoded bytes (`request_sent`).
-    `request_text`, the request's JSON text when the interceptor has it, spares a re-encoding.
-    """
-    if not _stack or _owner.get() is not None:
-        return None
-    sessions = tuple(_stack)
-    recorders: list[Session] = []
-    if any(s._can_replay for s in sessions):
-        try:
-            described: dict[str, Any] = request.make() if isinstance(request, Deferred) else request
-            # matching needs the fingerprint now, of the request as the cassette will hold it (scrubbed)
-            scrubber = sessions[-1].scrubber
-            if scrubber.might_hold_secrets(described, request_text):
-                described = scrubber.data(described)
-            event = LLMCall(
-                provider=provider,
-                endpoint=endpoint,
-                request=described,
-                fingerprint=fingerprint(endpoint, described),
-            )
-        except Exception as exc:
-            return _undescribed(provider, endpoint, request, sessions, exc)
-    else:  # recording only: scrubbing and the fingerprint can wait until the cassette is written
-        event = LLMCall(provider=provider, endpoint=endpoint, request=request)
-    for session in reversed(sessions):
-        recorded = session._answer(event)
-        if recorded is not None:
-            for inner in recorders:  # sessions that wanted it live record the answer as new
-                inner._add(recorded, recorded=True)
-            session._add(recorded, recorded=False)
-            return CallHandle(recorded, recorders, replayed=recorded)
-        recorders.append(session)
-    return CallHandle(event, recorders, replayed=None)
+_DEFAULTS = SessionOptions()
 
 
 class Session:
@@ -327,22 +90,41 @@ class Session:
         replay_tools: bool = False,
         tags: Sequence[str] = (),
         metadata: dict[str, Any] | None = None,
+        options: SessionOptions | None = None,
     ) -> None:
+        given = SessionOptions(
+            record_mode=record_mode,
+            match_on=match_on,
+            sequential=sequential,
+            allow_playback_repeats=allow_playback_repeats,
+            scrub_patterns=scrub_patterns,
+            before_record=before_record,
+            rerecord_hint=rerecord_hint,
+            record_hint=record_hint,
+            missing_ok=missing_ok,
+            replay_tools=replay_tools,
+            tags=tags,
+            metadata=metadata,
+        )
+        if options is None:
+            options = given
+        elif given != _DEFAULTS:
+            raise TypeError("Session: pass options as keywords or as options=SessionOptions(...), not both")
+        self.options = options
         self.path = Path(path) if path is not None else None
-        self.mode = RecordMode.parse(record_mode)
-        self.match_on = validate_match_on(match_on)
-        self.sequential = sequential
-        self.allow_playback_repeats = allow_playback_repeats
-        self.scrubber = Scrubber(scrub_patterns) if scrub_patterns else DEFAULT_SCRUBBER
-        self.before_record = before_record
-        self.rerecord_hint = rerecord_hint
-        self.record_hint = record_hint
-        self.missing_ok = missing_ok
-        self.replay_tools = replay_tools
-        self._tools: dict[tuple[str, str], deque[ToolCall]] = {}
+        self.mode = RecordMode.parse(options.record_mode)
+        self.match_on = validate_match_on(options.match_on)
+        self.sequential = options.sequential
+        self.allow_playback_repeats = options.allow_playback_repeats
+        self.scrubber = Scrubber(options.scrub_patterns) if options.scrub_patterns else DEFAULT_SCRUBBER
+        self.before_record = options.before_record
+        self.rerecord_hint = options.rerecord_hint
+        self.record_hint = options.record_hint
+        self.missing_ok = options.missing_ok
+        self.replay_tools = options.replay_tools
         self.missing = False
         self.failures: list[TraceOpsError] = []
-        self.trace = Trace(tags=list(tags), metadata=dict(metadata or {}))
+        self.trace = Trace(tags=list(options.tags), metadata=dict(options.metadata or {}))
         self.cassette: Trace | None = None
         self.policy: Policy = policy_for(self.mode, False)
         self.recorded_count = 0
@@ -351,6 +133,7 @@ class Session:
         self.unrecorded: list[str] = []
         self._superseded: set[int] = set()  # not-recorded placeholders this run recorded again
         self._index: MatchIndex | None = None
+        self._tool_index: ToolIndex | None = None
         self._lock = threading.Lock()
         self._pending: set[CallHandle] = set()
         self._active = False
@@ -358,7 +141,7 @@ class Session:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> Session:
+    def start(self: _S) -> _S:
         if self._active:
             raise TraceOpsError("this session is already active; sessions are not reentrant")
         exists = self.path is not None and self.path.exists()
@@ -375,23 +158,19 @@ class Session:
                 sequential=self.sequential,
                 allow_repeats=self.allow_playback_repeats,
             )
-            for recorded_tool in self.cassette.tool_calls:
-                self._tools.setdefault(_tool_key(recorded_tool.name, recorded_tool.input), deque()).append(
-                    recorded_tool
-                )
+            self._tool_index = ToolIndex(self.cassette.tool_calls)
         elif self.policy.require_cassette:
             self.missing = True
             if not self.missing_ok:
                 raise self._not_found()
+        # imported on first start, not with `import trace_ops` (wrapt, the SDK hooks, pricing)
         from trace_ops import interceptors
+        from trace_ops.cost import price_data_version
 
         interceptors.acquire()
         self.trace.sdk_versions = interceptors.sdk_versions()
-        from trace_ops.cost import price_data_version
-
         self.trace.price_data = price_data_version()
-        with _stack_lock:
-            _stack.append(self)
+        _seam.push(self)
         self._active = True
         return self
 
@@ -399,9 +178,7 @@ class Session:
         if not self._active:
             return
         self._active = False
-        with _stack_lock:
-            if self in _stack:
-                _stack.remove(self)
+        _seam.pop(self)
         from trace_ops import interceptors
 
         interceptors.release()
@@ -414,7 +191,16 @@ class Session:
             self.record_error(exc)
         if self._should_save():
             assert self.path is not None
-            save_failing_open(self._trace_to_save(), self.path, self.scrubber, self._not_recorded, quiet=exc)
+            saved = trace_to_save(
+                self.trace,
+                self.cassette,
+                self.path,
+                merge=self.mode is RecordMode.NEW_EPISODES,
+                superseded=self._superseded,
+                before_record=self.before_record,
+            )
+            self.trace.id = saved.id
+            save_failing_open(saved, self.path, self.scrubber, self.note_unrecorded, quiet=exc)
 
     def _should_save(self) -> bool:
         if self.path is None or not self.policy.save:
@@ -425,53 +211,7 @@ class Session:
             or self.mode in (RecordMode.ALL, RecordMode.REWRITE)
         )
 
-    def _trace_to_save(self) -> Trace:
-        events = self._events_to_save()
-        if self.before_record is not None:
-            kept: list[Event] = []
-            for event in events:
-                result = self.before_record(event)
-                if result is not None:
-                    kept.append(result)
-            events = kept
-        saved = Trace(
-            events=events,
-            id=self.trace.id,
-            created_at=self.trace.created_at,
-            sdk_versions=self.trace.sdk_versions,
-            price_data=self.trace.price_data,
-            tags=self.trace.tags,
-            metadata=self.trace.metadata,
-        )
-        # the same conversation re-recorded gets the same id: a clean diff in review
-        saved.id = self.trace.id = derived_trace_id(saved.events, self.path)
-        return saved
-
-    def _events_to_save(self) -> list[Event]:
-        """This run's events; under `new_episodes`, the cassette's events followed by the new ones.
-
-        As in VCR.py, `new_episodes` keeps every recorded interaction, also those this run did
-        not make, and appends what it recorded. An event equal to one already in the cassette
-        (a tool that ran again with the same input and output) is not appended twice.
-        """
-        if self.mode is not RecordMode.NEW_EPISODES or self.cassette is None:
-            return list(self.trace.events)
-        old = [event for event in self.cassette.events if id(event) not in self._superseded]
-        kept = {id(event) for event in old}
-        seen = {_event_key(event) for event in old if not isinstance(event, LLMCall)}
-        merged = list(old)
-        for event in self.trace.events:
-            if id(event) in kept:
-                continue  # replayed from the cassette: already there
-            if not isinstance(event, LLMCall):
-                key = _event_key(event)
-                if key in seen:
-                    continue
-                seen.add(key)
-            merged.append(event)
-        return merged
-
-    def __enter__(self) -> Session:
+    def __enter__(self: _S) -> _S:
         return self.start()
 
     def __exit__(
@@ -479,7 +219,7 @@ class Session:
     ) -> None:
         self.stop(exc)
 
-    async def __aenter__(self) -> Session:
+    async def __aenter__(self: _S) -> _S:
         return self.start()
 
     async def __aexit__(
@@ -487,13 +227,14 @@ class Session:
     ) -> None:
         self.stop(exc)
 
-    # ------------------------------------------------------------ matching
+    # ------------------------------------------------------------ the seam (`_seam.SeamSession`)
 
     @property
-    def _can_replay(self) -> bool:
+    def can_replay(self) -> bool:
+        """Whether this session answers calls from a loaded cassette."""
         return self.policy.replay and self._index is not None
 
-    def _answer(self, event: LLMCall) -> LLMCall | None:
+    def answer(self, event: LLMCall) -> LLMCall | None:
         """The recorded call that answers `event`, None to go live, or a mismatch error."""
         number = next(self._call_numbers)  # atomic in CPython: no lock on the hot path
         if self.policy.replay and self._index is not None:
@@ -504,65 +245,24 @@ class Session:
             if recorded is not None and recorded.not_recorded is None:
                 return recorded
             if recorded is not None and not self.policy.record_misses:  # never answer it: say why
-                error: TraceOpsError = self._was_not_recorded(recorded, number)
-                with self._lock:
-                    self.failures.append(error)
-                raise error
+                raise self._failure(not_recorded_error(recorded, number, self.path, self._hint()))
             if recorded is not None:  # recorded again now: the placeholder gives way on save
                 with self._lock:
                     self._superseded.add(id(recorded))
         if self.policy.record_misses:
             return None
-        error = self._not_found() if self.missing else self._mismatch(event, number)
-        with self._lock:
-            self.failures.append(error)
-        raise error
+        if self.missing:
+            raise self._failure(self._not_found())
+        raise self._failure(mismatch_error(event, number, self.path, self._index, self._hint()))
 
-    def _not_found(self) -> CassetteNotFoundError:
-        where = str(self.path) if self.path is not None else "(no path given)"
-        return CassetteNotFoundError(f"{where}: cassette not found; {self.record_hint or self._hint()}")
+    def refuse_undescribed(self, provider: str, endpoint: str, exc: Exception) -> Exception | None:
+        """A strict replay cannot match a request trace_ops could not describe: its error."""
+        if not (self.can_replay and not self.policy.record_misses):
+            return None
+        return self._failure(undescribed_error(provider, endpoint, self.path, exc))
 
-    def _mismatch(self, event: LLMCall, number: int) -> CassetteMismatchError:
-        where = str(self.path) if self.path is not None else "(in-memory cassette)"
-        lines = [
-            f"no recorded call matches LLM call #{number} ({event.provider} {event.endpoint}, "
-            f"model {event.model!r}) in cassette {where}"
-        ]
-        closest = self._index.closest(event.endpoint, event.request) if self._index is not None else None
-        if closest is None:
-            lines.append("the cassette has no recorded LLM calls")
-        else:
-            position, differences = closest
-            if not differences:
-                lines.append(
-                    f"an identical request was recorded (call #{position + 1}) and already replayed: "
-                    "this run "
-                    "makes more identical calls than the recording (allow_playback_repeats=True permits that)"
-                )
-            else:
-                lines.append(f"closest recorded call: #{position + 1} (live != recorded):")
-                lines += [f"  {d}" for d in differences[:12]]
-                if len(differences) > 12:
-                    lines.append(f"  … and {len(differences) - 12} more differences")
-        lines.append(self._hint())
-        return CassetteMismatchError("\n".join(lines))
-
-    def _was_not_recorded(self, recorded: LLMCall, number: int) -> CassetteMismatchError:
-        where = str(self.path) if self.path is not None else "(in-memory cassette)"
-        return CassetteMismatchError(
-            f"LLM call #{number} ({recorded.provider} {recorded.endpoint}, model {recorded.model!r}) was not "
-            f"recorded in cassette {where} ({recorded.not_recorded}); {self._hint()}"
-        )
-
-    def _hint(self) -> str:
-        if self.rerecord_hint:
-            return self.rerecord_hint
-        target = repr(str(self.path)) if self.path is not None else "..."
-        return f"to re-record: run once with Recorder(save_to={target}) or record_mode='rewrite'"
-
-    # ------------------------------------------------------------ events
-
-    def _add(self, event: Event, *, recorded: bool) -> None:
+    def add(self, event: Event, *, recorded: bool) -> None:
+        """Append `event` to this run (an LLM call counts as recorded or as replayed)."""
         with self._lock:
             self.trace.events.append(event)
             if isinstance(event, LLMCall):
@@ -571,9 +271,31 @@ class Session:
                 else:
                     self.replayed_count += 1
 
-    def _not_recorded(self, reason: str) -> None:
+    def track_stream(self, handle: CallHandle) -> None:
+        """A live stream began: `stop` finishes it (incomplete) if the caller never does."""
+        self._pending.add(handle)
+
+    def untrack_stream(self, handle: CallHandle) -> None:
+        self._pending.discard(handle)
+
+    def note_unrecorded(self, reason: str) -> None:
+        """Something could not be recorded (logged where it happened); the live run went on."""
         with self._lock:
             self.unrecorded.append(reason)
+
+    def _failure(self, error: TraceOpsError) -> TraceOpsError:
+        """Keep `error` among this session's failures (the plugin fails the test on it), for raising."""
+        with self._lock:
+            self.failures.append(error)
+        return error
+
+    def _not_found(self) -> TraceOpsError:
+        return not_found_error(self.path, self.record_hint or self._hint())
+
+    def _hint(self) -> str:
+        return rerecord_hint(self.path, self.rerecord_hint)
+
+    # ------------------------------------------------------------ events
 
     @property
     def unrecorded_count(self) -> int:
@@ -602,7 +324,7 @@ class Session:
             duration_ms=duration_ms,
             started_at=utc_now_iso(),
         )
-        self._add(event, recorded=True)
+        self.add(event, recorded=True)
         return event
 
     def replayed_tool_call(self, name: str, input: Any) -> ToolCall | None:
@@ -610,21 +332,13 @@ class Session:
 
         None when tools run for real; a mismatch error when replaying tools and none was recorded.
         """
-        if not self.replay_tools or self.cassette is None:
+        if not self.replay_tools or self._tool_index is None:
             return None
-        with self._lock:
-            queue = self._tools.get(_tool_key(name, jsonable(input)))
-            recorded = queue.popleft() if queue else None
+        input = jsonable(input)
+        recorded = self._tool_index.take(name, input)
         if recorded is None:
-            where = str(self.path) if self.path is not None else "(in-memory cassette)"
-            error = CassetteMismatchError(
-                f"no recorded call of tool {name!r} with input {jsonable(input)!r} in cassette {where}; "
-                f"{self._hint()}"
-            )
-            with self._lock:
-                self.failures.append(error)
-            raise error
-        self._add(recorded, recorded=False)
+            raise self._failure(tool_mismatch_error(name, input, self.path, self._hint()))
+        self.add(recorded, recorded=False)
         return recorded
 
     def record_judgment(
@@ -645,18 +359,18 @@ class Session:
             intent=intent,
             started_at=utc_now_iso(),
         )
-        self._add(event, recorded=True)
+        self.add(event, recorded=True)
         return event
 
     def record_decision(self, decision: str, **detail: Any) -> AgentDecision:
         """Add an agent decision (delegation, routing, planning) to the trace."""
         event = AgentDecision(decision=decision, detail=jsonable(detail), started_at=utc_now_iso())
-        self._add(event, recorded=True)
+        self.add(event, recorded=True)
         return event
 
     def record_error(self, exc: BaseException) -> ErrorEvent:
         event = ErrorEvent(error_type=type(exc).__name__, message=str(exc), started_at=utc_now_iso())
-        self._add(event, recorded=True)
+        self.add(event, recorded=True)
         return event
 
     @property

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from trace_ops.session import current_session
+from trace_ops._seam import current_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("trace_ops")
@@ -65,7 +65,7 @@ class _ToolRun:
             except Exception as exc:
                 reason = f"tool {self.name}: {type(exc).__name__}: {exc}"
                 log.warning("trace_ops could not record the call of %s", reason, exc_info=True)
-                self.session._not_recorded(reason)
+                self.session.note_unrecorded(reason)
 
 
 @overload

@@ -19,8 +19,8 @@ import pytest
 import trace_ops
 from tests.fakellm import FakeLLMServer
 from trace_ops import CassetteMismatchError, CassetteWriteError, Recorder, Replayer, load_cassette
+from trace_ops._seam import CallHandle
 from trace_ops.interceptors import _stainless
-from trace_ops.session import CallHandle
 
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 

@@ -15,8 +15,8 @@ import pytest
 
 from tests.fakellm import FakeLLMServer
 from trace_ops import CassetteMismatchError, Recorder, Replayer, load_cassette
+from trace_ops._seam import CallHandle
 from trace_ops.interceptors import litellm as interceptor
-from trace_ops.session import CallHandle
 
 if os.environ.get("TRACE_OPS_REQUIRE_LITELLM") != "1":
     pytest.importorskip(

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import wrapt
 
 from trace_ops._plain import jsonable, plain_copy
-from trace_ops.session import CallHandle, begin_llm_call, end_live, recording_possible
+from trace_ops._seam import CallHandle, begin_llm_call, end_live, recording_possible
 from trace_ops.trace import Deferred, JSONText
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(

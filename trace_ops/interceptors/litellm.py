@@ -23,8 +23,8 @@ import wrapt
 
 from trace_ops._plain import jsonable
 from trace_ops._schema import response_format
+from trace_ops._seam import CallHandle, begin_llm_call, recording_possible
 from trace_ops.normalize import sse_json_chunks
-from trace_ops.session import CallHandle, begin_llm_call, recording_possible
 from trace_ops.trace import Deferred
 
 #: Call options that say how to reach the provider, not what to ask it.
