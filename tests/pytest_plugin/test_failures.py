@@ -11,7 +11,7 @@ from tests.pytest_plugin.test_plugin import AGENT_TEST, server, write_agent
 
 __all__ = ["server"]
 
-OUR_FRAMES = ("_stainless.py", "session.py", "pytest_plugin/")
+OUR_FRAMES = ("_stainless.py", "_seam.py", "session.py", "pytest_plugin/")
 BUDGET_TEST = AGENT_TEST.replace("QUESTION", "hi") + textwrap.dedent(
     """
     @pytest.mark.budget(max_llm_calls=2)
@@ -55,7 +55,7 @@ def test_a_mismatch_in_one_line_points_at_the_users_call(
 def test_fulltrace_shows_every_frame(pytester: pytest.Pytester, server: FakeLLMServer) -> None:
     trimmed = changed_prompt_run(pytester)
     full = pytester.runpytest("--fulltrace").stdout.str()
-    for frame in ("_stainless.py", "session.py"):
+    for frame in ("_stainless.py", "_seam.py", "session.py"):
         assert frame in full and frame not in trimmed, frame
     assert 'messages[0].content: "What is 2+3?" != "What is 2+2?"' in full
 

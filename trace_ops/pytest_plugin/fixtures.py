@@ -11,7 +11,7 @@ import pytest
 from trace_ops import library
 from trace_ops.errors import CassetteWriteError
 from trace_ops.pytest_plugin.state import SESSION_KEY, STATE_KEY
-from trace_ops.session import Session
+from trace_ops.session import Session, SessionOptions
 from trace_ops.trace import Trace
 
 
@@ -47,8 +47,7 @@ def cassette(request: pytest.FixtureRequest, trace_ops_config: dict[str, Any]) -
     state = request.config.stash[STATE_KEY]
     path = cassette_path_for(item, trace_ops_config)
     nodeid = item.nodeid
-    session = Session(
-        path,
+    options = SessionOptions(
         record_mode=state.mode,
         match_on=trace_ops_config.get("match_on"),
         sequential=bool(trace_ops_config.get("sequential", False)),
@@ -59,6 +58,7 @@ def cassette(request: pytest.FixtureRequest, trace_ops_config: dict[str, Any]) -
         rerecord_hint=f"to re-record: pytest '{nodeid}' --record-mode=rewrite",
         missing_ok=True,
     )
+    session = Session(path, options=options)
     item.stash[SESSION_KEY] = session
     session.start()
     try:
