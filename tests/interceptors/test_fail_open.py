@@ -90,7 +90,7 @@ def test_a_capture_bug_returns_the_live_answer(
 ) -> None:
     expected = ask(fake_llm, stream=stream, is_async=is_async)  # no session: the plain live answer
     path = tmp_path / "run.yaml"
-    monkeypatch.setattr(_stainless, "_headers_and_sse", boom)
+    monkeypatch.setattr(_stainless, "headers_and_sse", boom)
     with caplog.at_level(logging.WARNING, "trace_ops"), Recorder(save_to=path) as rec:
         live = ask(fake_llm, stream=stream, is_async=is_async)
     assert live == expected
@@ -133,14 +133,14 @@ def test_a_save_time_bug_loses_only_that_call(
 ) -> None:
     """The request is parsed from the wire bytes when the cassette is written: if that fails for one
     call, the others are saved and replay, and that one is marked."""
-    parse = _stainless._request_from_wire
+    parse = _stainless.request_from_wire
 
     def fails_for_paris(body: bytes, query: Any) -> Any:
         if b"Paris" in body:
             boom()
         return parse(body, query)
 
-    monkeypatch.setattr(_stainless, "_request_from_wire", fails_for_paris)
+    monkeypatch.setattr(_stainless, "request_from_wire", fails_for_paris)
     path = tmp_path / "two.yaml"
     with caplog.at_level(logging.WARNING, "trace_ops"), Recorder(save_to=path) as rec:
         first = ask(fake_llm, stream=False, is_async=False, question="Where is Rome?")
@@ -256,7 +256,7 @@ def test_new_episodes_records_a_call_the_cassette_marks_as_not_recorded(
 ) -> None:
     path = tmp_path / "repair.yaml"
     with monkeypatch.context() as patch:
-        patch.setattr(_stainless, "_headers_and_sse", boom)
+        patch.setattr(_stainless, "headers_and_sse", boom)
         with Recorder(save_to=path):
             expected = ask(fake_llm, stream=False, is_async=False)
     assert load_cassette(path).llm_calls[0].not_recorded is not None

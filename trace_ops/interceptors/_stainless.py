@@ -14,12 +14,9 @@ Every SDK method, `create`, `parse`, the `stream()` helpers, `with_raw_response`
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-import functools
 import json
 import sys
-from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -27,14 +24,20 @@ import wrapt
 
 from trace_ops._plain import jsonable, plain_copy
 from trace_ops._seam import CallHandle, begin_llm_call, end_live, recording_possible
+from trace_ops.interceptors._http import (
+    headers_and_sse,
+    http_module,
+    request_from_wire,
+    response_body,
+    status_error_parts,
+    tee_classes,
+)
 from trace_ops.trace import Deferred, JSONText
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
     "trace_ops_capture", default=None
 )
 
-#: Response headers worth keeping (the SDK exposes the request id on results).
-KEPT_RESPONSE_HEADERS = ("x-request-id", "request-id", "retry-after")
 RAW_HEADERS = ("x-stainless-raw-response", "x-stainless-streamed-raw-response")
 
 
@@ -71,7 +74,7 @@ class StainlessInterceptor:
             if self._originals[0][0] is base.SyncAPIClient:
                 return
             self.uninstall()
-        http = _http_module(base)
+        http = http_module(base)
         sync_client, async_client = base.SyncAPIClient, base.AsyncAPIClient
         self._patch(sync_client, "request", self._sync_request(base, http))
         self._patch(async_client, "request", self._async_request(base, http))
@@ -151,7 +154,7 @@ class StainlessInterceptor:
         if isinstance(body, bytes) and body[:1] == b"{":
             params = getattr(options, "params", None)
             query = jsonable(params) if params else None
-            handle.request_sent(Deferred(_request_from_wire, body, query))
+            handle.request_sent(Deferred(request_from_wire, body, query))
         else:
             handle.describe_now()
 
@@ -162,7 +165,7 @@ class StainlessInterceptor:
         try:
             if isinstance(exc, base.APIStatusError):
                 self._snapshot_request(handle, options, exc.response.request)
-                handle.responded(*_status_error_parts(exc))
+                handle.responded(*status_error_parts(exc))
             else:
                 handle.failed(exc)
         except Exception as bug:
@@ -232,7 +235,7 @@ class StainlessInterceptor:
         return wrapper
 
     def _capture_response(self, http: ModuleType) -> Any:
-        sync_tee, async_tee = _tee_classes(http, self.stream_end_markers)
+        sync_tee, async_tee = tee_classes(http, self.stream_end_markers)
 
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             handle = _capture.get()
@@ -241,13 +244,13 @@ class StainlessInterceptor:
                 _capture.set(None)
                 try:
                     self._snapshot_request(handle, kwargs.get("options"), response.request)
-                    headers, is_sse = _headers_and_sse(response.headers)
+                    headers, is_sse = headers_and_sse(response.headers)
                     if hasattr(response, "_content") and is_sse:  # an SSE body that arrived already read
                         handle.stream_started(response.status_code, headers)
                         handle.stream_chunk(response.content)
                         handle.stream_finished(complete=True)
                     elif hasattr(response, "_content"):
-                        handle.responded(response.status_code, headers, _body(response))
+                        handle.responded(response.status_code, headers, response_body(response))
                     else:
                         handle.stream_started(response.status_code, headers)
                         stream = response.stream
@@ -315,16 +318,7 @@ class StainlessInterceptor:
         return response
 
 
-# ---------------------------------------------------------------- helpers
-
-
-def _http_module(base: ModuleType) -> ModuleType:
-    """The HTTP library the SDK uses (openai 3.x / anthropic 2.x: httpx2; older: httpx)."""
-    for name in ("httpx2", "httpx"):
-        module = getattr(base, name, None)
-        if isinstance(module, ModuleType):
-            return module
-    raise RuntimeError(f"{base.__name__}: cannot find the SDK's HTTP library")
+# ---------------------------------------------------------------- binding the call
 
 
 class _Bound(NamedTuple):
@@ -343,117 +337,3 @@ def _bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Bound:
 def _override_cast_to(client: Any, cast_to: Any, options: Any) -> Any:
     override = getattr(client, "_maybe_override_cast_to", None)
     return override(cast_to, options) if callable(override) else cast_to
-
-
-_KEPT = frozenset(name.encode("ascii") for name in KEPT_RESPONSE_HEADERS)
-_DEFAULT_TYPES = (b"application/json", b"text/event-stream")
-
-
-def _headers_and_sse(headers: Any) -> tuple[dict[str, str], bool]:
-    """The allow-listed response headers (and content-type when it is not the default one), and
-    whether the body is an event stream: one pass over the raw pairs, Headers.get() is slow."""
-    kept: dict[str, str] = {}
-    sse = False
-    for raw_name, raw_value in headers.raw:
-        name = raw_name.lower()
-        if name == b"content-type":
-            sse = raw_value.startswith(b"text/event-stream")
-            if raw_value.startswith(_DEFAULT_TYPES):
-                continue
-        elif name not in _KEPT:
-            continue
-        kept[name.decode("ascii")] = raw_value.decode("latin-1")
-    return kept, sse
-
-
-def _kept_headers(headers: Any) -> dict[str, str]:
-    return _headers_and_sse(headers)[0]
-
-
-def _parse_body(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except ValueError:
-        return content.decode("utf-8", errors="replace")
-
-
-def _body(response: Any) -> Deferred:
-    """The answer's body, parsed when first read (JSON, or text when it is not JSON)."""
-    return Deferred(_parse_body, response.content)
-
-
-def _request_from_wire(body: bytes, query: Any) -> dict[str, Any]:
-    """The request as `describe()` gives it, from the JSON bytes the SDK sent."""
-    request = json.loads(body)
-    if not isinstance(request, dict):
-        request = {"body": request}
-    if query is not None:
-        request["query"] = query
-    return request
-
-
-def _status_error_parts(exc: Any) -> tuple[int, dict[str, str], Any]:
-    response = exc.response
-    with contextlib.suppress(Exception):
-        response.read()
-    return response.status_code, _kept_headers(response.headers), _body(response)
-
-
-@functools.cache
-def _tee_classes(http: ModuleType, end_markers: tuple[str, ...]) -> tuple[type, type]:
-    """Byte streams that pass the SDK's bytes through while recording them (a failure of ours
-    while recording leaves the call unrecorded; the caller still gets every byte)."""
-
-    def finish(handle: CallHandle, *, closed: bool) -> None:
-        try:
-            if closed:
-                tail = handle.received_tail()
-                handle.stream_finished(complete=any(marker in tail for marker in end_markers))
-            else:
-                handle.stream_finished(complete=True)
-        except Exception as exc:
-            handle.lost("finishing the stream", exc)
-
-    class SyncTee(http.SyncByteStream):  # type: ignore[misc,name-defined]
-        def __init__(self, inner: Any, handle: CallHandle) -> None:
-            self._inner = inner
-            self._handle = handle
-
-        def __iter__(self) -> Iterator[bytes]:
-            handle = self._handle
-            for chunk in self._inner:
-                try:
-                    handle.stream_chunk(chunk)
-                except Exception as exc:
-                    handle.lost("capturing a stream chunk", exc)
-                yield chunk
-            finish(handle, closed=False)
-
-        def close(self) -> None:
-            try:
-                self._inner.close()
-            finally:
-                finish(self._handle, closed=True)
-
-    class AsyncTee(http.AsyncByteStream):  # type: ignore[misc,name-defined]
-        def __init__(self, inner: Any, handle: CallHandle) -> None:
-            self._inner = inner
-            self._handle = handle
-
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            handle = self._handle
-            async for chunk in self._inner:
-                try:
-                    handle.stream_chunk(chunk)
-                except Exception as exc:
-                    handle.lost("capturing a stream chunk", exc)
-                yield chunk
-            finish(handle, closed=False)
-
-        async def aclose(self) -> None:
-            try:
-                await self._inner.aclose()
-            finally:
-                finish(self._handle, closed=True)
-
-    return SyncTee, AsyncTee
