@@ -14,9 +14,9 @@ import openai
 import pytest
 
 import trace_ops
-from tests.fakellm import FakeLLMServer
 from trace_ops import CassetteError, Recorder, Replayer, load_cassette
 from trace_ops.session import Session
+from trace_ops.testing import FakeLLMServer
 
 #: The only keys whose values may change when an unchanged conversation is recorded again.
 TIMING_KEYS = ("started_at", "duration_ms", "created_at", "ttft_ms")

@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from tests.fakellm import FakeLLMServer
 from trace_ops.network import NetworkBlockedError, _is_local, block_network
+from trace_ops.testing import FakeLLMServer
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ import openai
 import pytest
 
 import trace_ops.trace
-from tests.fakellm import FakeLLMServer
 from trace_ops import providers
 from trace_ops.normalize import normalize_for_comparison, normalize_response, view_of
+from trace_ops.testing import FakeLLMServer
 from trace_ops.trace import LLMCall
 
 TOOL_OPENAI = [

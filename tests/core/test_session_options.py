@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder, Replayer
 from trace_ops.modes import RecordMode
 from trace_ops.session import Session, SessionOptions
+from trace_ops.testing import FakeLLMServer
 
 from .test_sessions import ask, client, record
 

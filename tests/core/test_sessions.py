@@ -9,7 +9,6 @@ from typing import Any
 import openai
 import pytest
 
-from tests.fakellm import FakeLLMServer
 from trace_ops import (
     CassetteMismatchError,
     CassetteNotFoundError,
@@ -19,6 +18,7 @@ from trace_ops import (
     load_cassette,
 )
 from trace_ops.session import Session
+from trace_ops.testing import FakeLLMServer
 from trace_ops.trace import ErrorEvent, LLMCall
 
 SECRET = "sk-proj-THISISASECRETKEY0123456789abcdef"

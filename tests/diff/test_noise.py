@@ -9,11 +9,11 @@ import pytest
 from rich.console import Console
 
 from tests.diff.traces import chat
-from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder
 from trace_ops.diff import Delta, TraceDiff, assert_trace_unchanged, diff_traces
 from trace_ops.reporters.markdown import diff_to_markdown
 from trace_ops.reporters.terminal import render_diff_rich
+from trace_ops.testing import FakeLLMServer
 from trace_ops.trace import Trace
 
 

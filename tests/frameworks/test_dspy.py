@@ -26,8 +26,8 @@ if os.environ.get("TRACE_OPS_REQUIRE_LITELLM") != "1":
     pytest.importorskip("dspy", reason="DSPy needs litellm (openai<3): runs in the .venv-openai2 leg")
 import dspy
 
-from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder, Replayer, load_cassette
+from trace_ops.testing import FakeLLMServer
 
 QUESTION = "What is the capital of France?"
 

@@ -44,8 +44,8 @@ from pydantic_ai.models.openai import OpenAIResponsesModel as PydanticResponsesM
 from pydantic_ai.providers.openai import OpenAIProvider as PydanticOpenAIProvider
 
 import trace_ops
-from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder, Replayer, Trace, load_cassette
+from trace_ops.testing import FakeLLMServer
 
 QUESTION = "What is the capital of France?"
 TOOL_RESULT = f"Paris is the capital of France (searched: {QUESTION})."

@@ -28,8 +28,8 @@ from anthropic.types import (
     ToolUseBlock,
 )
 
-from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder, Replayer, load_cassette
+from trace_ops.testing import FakeLLMServer
 
 API_KEY = "sk-ant-test-key"
 MODEL = "claude-haiku-4-5"

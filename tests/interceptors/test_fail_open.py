@@ -17,10 +17,10 @@ import openai
 import pytest
 
 import trace_ops
-from tests.fakellm import FakeLLMServer
 from trace_ops import CassetteMismatchError, CassetteWriteError, Recorder, Replayer, load_cassette
 from trace_ops._seam import CallHandle
 from trace_ops.interceptors import _stainless
+from trace_ops.testing import FakeLLMServer
 
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 

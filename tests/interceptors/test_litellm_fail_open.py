@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.fakellm import FakeLLMServer
 from trace_ops import CassetteMismatchError, Recorder, Replayer, load_cassette
 from trace_ops._seam import CallHandle
 from trace_ops.interceptors import litellm as interceptor
+from trace_ops.testing import FakeLLMServer
 
 if os.environ.get("TRACE_OPS_REQUIRE_LITELLM") != "1":
     pytest.importorskip(

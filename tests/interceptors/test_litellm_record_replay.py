@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder, Replayer, load_cassette
+from trace_ops.testing import FakeLLMServer
 
 if os.environ.get("TRACE_OPS_REQUIRE_LITELLM") != "1":
     pytest.importorskip(

@@ -18,8 +18,8 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response
 from pydantic import BaseModel
 
-from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder, Replayer, load_cassette
+from trace_ops.testing import FakeLLMServer
 
 MESSAGES = [
     {"role": "system", "content": "You are a terse assistant.\nAnswer in one line."},

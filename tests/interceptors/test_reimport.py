@@ -6,8 +6,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder
+from trace_ops.testing import FakeLLMServer
 
 
 def test_a_reimported_sdk_is_recorded(fake_llm: FakeLLMServer) -> None:

@@ -16,9 +16,9 @@ import openai
 import pytest
 from pydantic import BaseModel
 
-from tests.fakellm import FakeLLMServer
 from trace_ops import Recorder, Replayer, save_cassette
 from trace_ops.session import Session
+from trace_ops.testing import FakeLLMServer
 from trace_ops.trace import Deferred, Trace
 
 

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from tests.fakellm import FakeLLMServer
 from tests.pytest_plugin.test_plugin import AGENT_TEST, server, write_agent
+from trace_ops.testing import FakeLLMServer
 
 __all__ = ["server"]
 

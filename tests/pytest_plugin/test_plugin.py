@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakellm import FakeLLMServer
+from trace_ops.testing import FakeLLMServer
 
 AGENT_TEST = """
 import os

@@ -8,10 +8,10 @@ import warnings
 
 import pytest
 
-from tests.fakellm import FakeLLMServer
 from tests.pytest_plugin.test_plugin import AGENT_TEST, cassette_file, server, write_agent
 from trace_ops import load_cassette
 from trace_ops.formatting import format_usd
+from trace_ops.testing import FakeLLMServer
 
 __all__ = ["server"]
 

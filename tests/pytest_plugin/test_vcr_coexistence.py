@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakellm import FakeLLMServer
+from trace_ops.testing import FakeLLMServer
 
 pytest.importorskip("pytest_recording")
 

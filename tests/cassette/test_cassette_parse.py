@@ -20,10 +20,10 @@ import openai
 import pytest
 import yaml
 
-from tests.core.test_cassette import sample_trace
-from tests.fakellm import FakeLLMServer
+from tests.cassette.test_cassette import sample_trace
 from trace_ops import CassetteError, Recorder, load_cassette
 from trace_ops.cassette import dumps_cassette, loads_cassette, safe_yaml
+from trace_ops.testing import FakeLLMServer
 from trace_ops.trace import AgentDecision, LLMCall, ToolCall, Trace
 
 SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.test_cassette import sample_trace
+from tests.cassette.test_cassette import sample_trace
 from trace_ops import load_cassette, save_cassette
 from trace_ops.cassette import cache as parse_cache
 from trace_ops.cassette import dumps_cassette, safe_yaml

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.cassette_fixture_trace import fixture_trace
+from tests.cassette.cassette_fixture_trace import fixture_trace
 from trace_ops import load_cassette, save_cassette
 from trace_ops.cassette import dumps_cassette
 from trace_ops.cassette.schema import CODECS

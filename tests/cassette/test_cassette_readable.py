@@ -17,9 +17,9 @@ import anthropic
 import openai
 import pytest
 
-from tests.fakellm import FakeLLMServer
 from trace_ops import CassetteError, LLMCall, Recorder, Replayer, Trace, load_cassette, save_cassette
 from trace_ops.cassette import dumps_cassette, loads_cassette
+from trace_ops.testing import FakeLLMServer
 
 QUESTION = "What is the capital of France?"
 OPENAI_TOOLS: list[Any] = [
