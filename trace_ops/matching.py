@@ -23,7 +23,11 @@ from trace_ops.trace import LLMCall, ToolCall
 VOLATILE_KEYS = frozenset(
     {"user", "stream_options", "metadata", "safety_identifier", "prompt_cache_key", "store", "extra_headers"}
 )
-PROMPT_KEYS = ("system", "instructions", "messages", "input", "prompt")
+#: Where a request holds its prompt: the system part, then the conversation (chat `messages`,
+#: Responses `input`, completion `prompt`). Matching, the cassette layout and the diff read these.
+SYSTEM_KEYS = ("system", "instructions")
+CONVERSATION_KEYS = ("messages", "input", "prompt")
+PROMPT_KEYS = SYSTEM_KEYS + CONVERSATION_KEYS
 TOOL_KEYS = ("tools", "functions")
 TOOL_CHOICE_KEYS = ("tool_choice", "function_call", "parallel_tool_calls")
 FORMAT_KEYS = ("response_format", "text", "output_format")

@@ -15,6 +15,7 @@ from typing import Any
 
 from trace_ops.diff.align import common_prefix
 from trace_ops.diff.model import ValueChange
+from trace_ops.matching import CONVERSATION_KEYS, SYSTEM_KEYS
 from trace_ops.trace import LLMCall
 
 __all__ = [
@@ -60,10 +61,10 @@ def prompt_messages(request: dict[str, Any]) -> list[Message]:
 
 def _raw_messages(request: dict[str, Any]) -> list[Any]:
     messages: list[Any] = []
-    for key in ("system", "instructions"):
+    for key in SYSTEM_KEYS:
         if request.get(key):
             messages.append({"role": "system", "content": request[key]})
-    for key in ("messages", "input", "prompt"):
+    for key in CONVERSATION_KEYS:
         value = request.get(key)
         if isinstance(value, list):
             messages.extend(value)
