@@ -12,7 +12,7 @@ import hashlib
 import json
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,25 +53,55 @@ def comparable_request(endpoint: str, request: dict[str, Any]) -> dict[str, Any]
     return {"endpoint": endpoint, **body}
 
 
+Matcher = Callable[[dict[str, Any]], dict[str, Any]]
+"""What one `match_on` name selects from a comparable request (endpoint + body minus volatile
+keys): the parts that must be equal for a recorded call to answer a live one."""
+
+
+def _keys(*names: str) -> Matcher:
+    return lambda comparable: {k: comparable[k] for k in names if k in comparable}
+
+
+def _params(comparable: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in comparable.items() if k not in _GROUPED and k != "endpoint"}
+
+
+#: `match_on` names and what each selects; `register_matcher` adds to it (VCR.py's custom matchers).
+MATCHERS: dict[str, Matcher] = {
+    "endpoint": _keys("endpoint"),
+    "model": _keys("model"),
+    "messages": _keys(*PROMPT_KEYS),
+    "tools": _keys(*TOOL_KEYS),
+    "tool_choice": _keys(*TOOL_CHOICE_KEYS),
+    "params": _params,
+    "response_format": _keys(*FORMAT_KEYS),
+    "stream": _keys("stream"),
+}
+
+
+def register_matcher(name: str, select: Matcher) -> None:
+    """Make `name` usable in `match_on`: `select(comparable_request)` returns what must be equal.
+
+    E.g. `register_matcher("last_user", lambda r: {"last": r["messages"][-1]})`, then
+    `Replayer(path, match_on=("endpoint", "model", "last_user"))`. A name already taken is an
+    error: the built-in meanings stay what the README says.
+    """
+    if name in MATCHERS:
+        raise ValueError(f"register_matcher: {name!r} is already a matcher")
+    MATCHERS[name] = select
+
+
 def select_fields(comparable: dict[str, Any], match_on: Sequence[str]) -> dict[str, Any]:
     """Keep only the parts of a comparable request named by `match_on`."""
     if tuple(match_on) == MATCH_FIELDS:
         return comparable
     out: dict[str, Any] = {}
-    groups = {
-        "messages": PROMPT_KEYS,
-        "tools": TOOL_KEYS,
-        "tool_choice": TOOL_CHOICE_KEYS,
-        "response_format": FORMAT_KEYS,
-        "endpoint": ("endpoint",),
-        "model": ("model",),
-        "stream": ("stream",),
-    }
     for name in match_on:
-        if name == "params":
-            out.update({k: v for k, v in comparable.items() if k not in _GROUPED and k != "endpoint"})
-        else:
-            out.update({k: comparable[k] for k in groups[name] if k in comparable})
+        selected = MATCHERS[name](comparable)
+        if name in MATCH_FIELDS:
+            out.update(selected)
+        else:  # a registered matcher: under its own name, so it cannot shadow a request key
+            out[name] = selected
     return out
 
 
@@ -79,10 +109,10 @@ def validate_match_on(match_on: Iterable[str] | None) -> tuple[str, ...]:
     if match_on is None:
         return MATCH_FIELDS
     fields = tuple(match_on)
-    unknown = [f for f in fields if f not in MATCH_FIELDS]
+    unknown = [f for f in fields if f not in MATCHERS]
     if unknown or not fields:
         raise ValueError(
-            f"match_on: unknown field(s) {unknown or '(empty)'}; choose from {', '.join(MATCH_FIELDS)}"
+            f"match_on: unknown field(s) {unknown or '(empty)'}; choose from {', '.join(MATCHERS)}"
         )
     return fields
 

@@ -119,3 +119,53 @@ def test_diff_values_paths() -> None:
     long_b = "x" * 200 + "B" + "y" * 50
     (line,) = diff_values(long_a, long_b)
     assert "A" in line and "B" in line and len(line) < 200  # shows the spot that differs, not the whole text
+
+
+# ------------------------------------------------------------------ registered matchers
+
+
+@pytest.fixture
+def last_user_matcher() -> Any:
+    from trace_ops.matching import MATCHERS, register_matcher
+
+    def last_user(request: dict[str, Any]) -> dict[str, Any]:
+        users = [m for m in request.get("messages", []) if m.get("role") == "user"]
+        return {"last_user": users[-1]["content"] if users else None}
+
+    register_matcher("last_user", last_user)
+    yield "last_user"
+    del MATCHERS["last_user"]
+
+
+def test_a_registered_matcher_decides_what_must_be_equal(
+    last_user_matcher: str, fake_llm: Any, tmp_path: Any
+) -> None:
+    import openai
+
+    from trace_ops import CassetteMismatchError, Recorder, Replayer
+
+    client = openai.OpenAI(base_url=fake_llm.openai_base_url, api_key="sk-x", max_retries=0)
+
+    def ask(system: str) -> str:
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": "Where is Lyon?"}]
+        reply = client.chat.completions.create(model="gpt-4o", messages=messages)
+        return reply.choices[0].message.content or ""
+
+    path = tmp_path / "c.yaml"
+    with Recorder(save_to=path):
+        recorded = ask("You are terse.")
+    fake_llm.stop()
+    with Replayer(path), pytest.raises(CassetteMismatchError, match="You are verbose"):
+        ask("You are verbose.")  # by default the system prompt counts
+    with Replayer(path, match_on=("endpoint", "model", last_user_matcher)):
+        assert ask("You are verbose.") == recorded  # only the last user message must match
+
+
+def test_matcher_names_are_checked_and_built_ins_kept(last_user_matcher: str) -> None:
+    from trace_ops.matching import register_matcher
+
+    assert validate_match_on(["messages", last_user_matcher]) == ("messages", "last_user")
+    with pytest.raises(ValueError, match="already a matcher"):
+        register_matcher("messages", lambda r: {})
+    with pytest.raises(ValueError, match="unknown field"):
+        validate_match_on(["colour"])
