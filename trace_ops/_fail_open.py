@@ -10,55 +10,19 @@ the recording kept in the temp directory: a live run is not free to repeat.
 from __future__ import annotations
 
 import contextlib
-import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from trace_ops._not_recorded import detail_of, log, mark_not_recorded
 from trace_ops._saving import with_events
 from trace_ops.cassette import event_to_dict, save_cassette
 from trace_ops.errors import CassetteWriteError
 from trace_ops.scrub import Scrubber
-from trace_ops.trace import NOT_RECORDED, Deferred, Event, LLMCall, Trace
-
-log = logging.getLogger("trace_ops")
+from trace_ops.trace import Event, LLMCall, Trace
 
 #: Told the reason of each call that could not be recorded (the session counts them).
 Lost = Callable[[str], None]
-
-
-def mark_not_recorded(event: LLMCall, stage: str, exc: BaseException) -> str:
-    """Make `event` a placeholder saying why it is not recorded, and log that once; the reason."""
-    request = event.__dict__.get("request")
-    if isinstance(request, Deferred):
-        try:
-            request = request.make()
-        except Exception:
-            request = None
-    event.request = request if isinstance(request, dict) else {}
-    event.response, event.stream, event.headers, event.incomplete = None, None, {}, False
-    detail = _detail(exc)
-    event.error = {"type": NOT_RECORDED, "message": f"{stage}: {detail}"}
-    event.invalidate_view()
-    model = event.model
-    what = f"{event.provider} {event.endpoint} call" + (f" (model {model})" if model else "")
-    log.warning(
-        "trace_ops could not record the %s while %s (%s); the live answer went to the agent, "
-        "the cassette marks this call as not recorded",
-        what,
-        stage,
-        detail,
-        exc_info=exc,
-    )
-    return f"{what}: {stage}: {detail}"
-
-
-def _detail(exc: BaseException) -> str:
-    """`Type: message`, also for an exception whose `str` fails (this path must not raise)."""
-    try:
-        return f"{type(exc).__name__}: {exc}"
-    except Exception:
-        return type(exc).__name__
 
 
 def save_failing_open(
@@ -105,7 +69,7 @@ def _writable(trace: Trace, scrubber: Scrubber, lost: Lost) -> Trace:
             continue
         except Exception as error:
             if not isinstance(event, LLMCall):
-                reason = f"{event.label}: saving the cassette: {_detail(error)}"
+                reason = f"{event.label}: saving the cassette: {detail_of(error)}"
                 log.warning("trace_ops could not save the event %s", reason, exc_info=True)
                 lost(reason)
                 continue

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from trace_ops._fail_open import mark_not_recorded
+from trace_ops._not_recorded import mark_not_recorded
 from trace_ops.matching import fingerprint
 from trace_ops.scrub import Scrubber
 from trace_ops.trace import Deferred, Event, LLMCall, ToolCall, utc_now_iso
