@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -98,3 +99,18 @@ def test_aws_secret_keys_in_known_positions_are_scrubbed() -> None:
     data = {"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "region": "eu-west-1"}
     assert Scrubber().might_hold_secrets(data)
     assert Scrubber().data(data) == {"aws_secret_access_key": REDACTED, "region": "eu-west-1"}
+
+
+def test_a_key_streamed_one_character_a_delta_is_cut_and_other_chunks_are_untouched() -> None:
+    key = "sk-ant-api03-Zq8mW3xV7pL2nR9tK4bY6cH1"
+    head = 'event: message_start\ndata: {"type":"message_start","message":{"id":"m"}}\n\n'
+    deltas = "".join(
+        'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+        f'"delta":{{"type":"text_delta","text":"{piece}"}}}}\n\n'
+        for piece in ["key: ", *key, " done"]
+    )
+    scrubbed = Scrubber().stream(head + deltas)
+    assert scrubbed.startswith(head) and key[:8] not in scrubbed.replace('"', "")
+    events = [json.loads(line[5:]) for line in scrubbed.splitlines() if line.startswith("data:")]
+    assert "".join(e["delta"]["text"] for e in events[1:]) == f"key: {REDACTED} done"
+    assert len(events) == len(key) + 3  # every chunk kept: the stream still has its shape
