@@ -49,14 +49,14 @@ class LLMCallCodec:
         if call.status != 200:
             out["status"] = call.status
         if call.headers:
-            out["headers"] = dict(call.headers)
+            out["headers"] = scrub.data(dict(call.headers))
         if call.error is not None:
             out["error"] = scrub.data(call.error)
         if call.stream is not None:
             answer = assembled(call, scrub)
             if answer is not None:
                 out[ASSEMBLED] = answer
-            out["stream"] = scrub.text(call.stream)
+            out["stream"] = scrub.stream(call.stream)
         elif call.response is not None:
             out["response"] = json_block(scrub.data(call.response))
         if call.incomplete:
