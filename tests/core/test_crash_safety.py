@@ -1,0 +1,129 @@
+"""Crashes and lost data: a failed run keeps a good cassette, a killed save leaves no temp file
+for long, and SIGTERM saves what was recorded. Real SDKs against the fake server, real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+from trace_ops import Recorder, Replayer
+from trace_ops._files import atomic_write_text
+from trace_ops.library import discover, orphans
+from trace_ops.testing import FakeLLMServer
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="signals and PIDs as on POSIX")
+
+
+def client(server: FakeLLMServer) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.openai_base_url, api_key="x", max_retries=0)
+
+
+def ask(c: openai.OpenAI, question: str, **kw: Any) -> str:
+    reply = c.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": question}], **kw)
+    return reply.choices[0].message.content or ""
+
+
+class Boom(Exception):
+    pass
+
+
+# ------------------------------------------------------------------ temp files of a killed save
+
+_SAVE_FOREVER = """
+import sys
+from pathlib import Path
+from trace_ops._files import atomic_write_text
+path = Path(sys.argv[1])
+text = "x" * 40_000_000
+while True:
+    atomic_write_text(path, text)
+"""
+
+_HOLD_A_TEMP_FILE = """
+import sys, tempfile, time
+from pathlib import Path
+from trace_ops import _files
+path = Path(sys.argv[1])
+fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_files._writer()}.", suffix=".tmp", dir=path.parent)
+print(tmp, flush=True)
+time.sleep(120)
+"""
+
+
+def _temp_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def _kill_mid_save(path: Path) -> list[Path]:
+    """SIGKILL a process while it writes `path`; the temp files it left (retried until one is left)."""
+    for _ in range(10):
+        child = subprocess.Popen([sys.executable, "-c", _SAVE_FOREVER, str(path)])
+        try:
+            deadline = time.monotonic() + 30
+            while not _temp_files(path.parent) and time.monotonic() < deadline:
+                time.sleep(0.001)
+            child.kill()
+        finally:
+            child.wait()
+        if left := _temp_files(path.parent):
+            return left
+    raise AssertionError("never caught the writer mid-save")
+
+
+@posix_only
+def test_the_next_save_removes_what_a_killed_save_left(fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    path = tmp_path / "cassettes" / "c.trace.yaml"
+    path.parent.mkdir()
+    left = _kill_mid_save(path)
+    assert not {p.name for p in discover(tmp_path)} & {p.name for p in left}  # never listed as a cassette
+    abandoned = path.parent / f".{path.name}.zzzz9999.tmp"  # an older name, untouched for a day
+    abandoned.write_text("partial")
+    os.utime(abandoned, (time.time() - 86400,) * 2)
+    with Recorder(save_to=path):
+        ask(client(fake_llm), "hi")
+    assert _temp_files(path.parent) == []
+    assert list(discover(tmp_path)) == [path] and orphans([str(path)]) == []
+    with Replayer(path):
+        assert ask(client(fake_llm), "hi") == "Echo: hi"
+
+
+@posix_only
+def test_a_save_keeps_the_temp_files_of_live_writers(fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    path = tmp_path / "c.trace.yaml"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_A_TEMP_FILE, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        live = Path(holder.stdout.readline().strip())  # a live writer's temp file, fresh
+        assert live.name.startswith(f".{path.name}.")
+        legacy = tmp_path / f".{path.name}.abcd1234.tmp"  # an older name, without its writer: fresh
+        legacy.write_text("partial")
+        other = tmp_path / ".other.trace.yaml.1@ffffffff.q.tmp"  # another cassette's
+        other.write_text("partial")
+        os.utime(other, (time.time() - 86400,) * 2)
+        with Recorder(save_to=path):
+            ask(client(fake_llm), "hi")
+        assert set(_temp_files(tmp_path)) == {live, legacy, other}
+        assert list(discover(tmp_path)) == [path]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_save_never_removes_its_own_process_temp_files(tmp_path: Path) -> None:
+    """Another thread of this process may be writing the same cassette."""
+    target = tmp_path / "c.yaml"
+    from trace_ops import _files
+
+    mine = tmp_path / f".c.yaml.{_files._writer()}.abc.tmp"
+    mine.write_text("in progress")
+    atomic_write_text(target, "done")
+    assert mine.exists() and target.read_text() == "done"
