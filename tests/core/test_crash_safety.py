@@ -3,6 +3,7 @@ for long, and SIGTERM saves what was recorded. Real SDKs against the fake server
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -13,10 +14,12 @@ from typing import Any
 import openai
 import pytest
 
-from trace_ops import Recorder, Replayer
+from trace_ops import Recorder, Replayer, load_cassette
 from trace_ops._files import atomic_write_text
 from trace_ops.library import discover, orphans
+from trace_ops.session import Session
 from trace_ops.testing import FakeLLMServer
+from trace_ops.trace import ErrorEvent
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="signals and PIDs as on POSIX")
 
@@ -32,6 +35,44 @@ def ask(c: openai.OpenAI, question: str, **kw: Any) -> str:
 
 class Boom(Exception):
     pass
+
+
+# ------------------------------------------------------------------ a failed run keeps the cassette
+
+
+def test_a_run_failing_before_its_first_call_keeps_the_cassette(
+    fake_llm: FakeLLMServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "c.yaml"
+    with Recorder(save_to=path):
+        ask(client(fake_llm), "a")
+        ask(client(fake_llm), "b")
+    before = path.read_bytes()
+    with caplog.at_level(logging.WARNING, "trace_ops"), pytest.raises(Boom), Session(path, record_mode="all"):
+        raise Boom("the agent failed")
+    assert path.read_bytes() == before
+    assert "failed (Boom) before recording any LLM call; the cassette was kept" in caplog.text
+    assert str(path) in caplog.text
+    with Replayer(path):
+        assert ask(client(fake_llm), "b") == "Echo: b"
+
+
+def test_a_failed_run_that_recorded_replaces_and_a_new_cassette_is_written(
+    fake_llm: FakeLLMServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.yaml"
+    with Recorder(save_to=path):
+        ask(client(fake_llm), "a")
+    with pytest.raises(Boom), Session(path, record_mode="all"):
+        ask(client(fake_llm), "new")
+        raise Boom
+    assert [c.request["messages"][0]["content"] for c in load_cassette(path).llm_calls] == ["new"]
+    fresh = tmp_path / "fresh.yaml"  # no cassette to keep: the failed run is written, with its error
+    with pytest.raises(Boom), Session(fresh, record_mode="all"):
+        raise Boom
+    assert load_cassette(fresh).total_llm_calls == 0 and any(
+        isinstance(e, ErrorEvent) for e in load_cassette(fresh).events
+    )
 
 
 # ------------------------------------------------------------------ temp files of a killed save
