@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from trace_ops import _seam
+from trace_ops import _seam, _stop_signal
 from trace_ops._fail_open import save_failing_open
 from trace_ops._not_recorded import log
 from trace_ops._plain import jsonable
@@ -135,7 +135,7 @@ class Session:
         self._superseded: set[int] = set()  # not-recorded placeholders this run recorded again
         self._index: MatchIndex | None = None
         self._tool_index: ToolIndex | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a SIGTERM handler may stop the session mid-`add`
         self._pending: set[CallHandle] = set()
         self._active = False
         self._call_numbers = itertools.count(1)
@@ -173,12 +173,15 @@ class Session:
         self.trace.price_data = price_data_version()
         _seam.push(self)
         self._active = True
+        if self.policy.save and self.path is not None:
+            _stop_signal.watch(self)
         return self
 
     def stop(self, exc: BaseException | None = None) -> None:
         if not self._active:
             return
         self._active = False
+        _stop_signal.unwatch(self)
         _seam.pop(self)
         from trace_ops import interceptors
 

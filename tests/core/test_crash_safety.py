@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -168,3 +169,88 @@ def test_a_save_never_removes_its_own_process_temp_files(tmp_path: Path) -> None
     mine.write_text("in progress")
     atomic_write_text(target, "done")
     assert mine.exists() and target.read_text() == "done"
+
+
+# ------------------------------------------------------------------ SIGTERM
+
+_RECORD_THEN_WAIT = """
+import signal, sys, time
+import openai
+from trace_ops import Recorder
+base_url, path, chain = sys.argv[1], sys.argv[2], sys.argv[3] == "chain"
+if chain:
+    def previous(signum, frame):
+        print("previous handler", flush=True)
+        sys.exit(3)
+    signal.signal(signal.SIGTERM, previous)
+client = openai.OpenAI(base_url=base_url, api_key="x", max_retries=0)
+with Recorder(save_to=path):
+    for q in ("one", "two", "three"):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": q}])
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "a long story"}], stream=True
+    )
+    next(iter(stream))
+    print("ready", flush=True)
+    time.sleep(120)
+"""
+
+
+def _record_and_terminate(server: FakeLLMServer, path: Path, mode: str) -> subprocess.CompletedProcess[str]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", _RECORD_THEN_WAIT, server.openai_base_url, str(path), mode],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready"
+    child.send_signal(signal.SIGTERM)
+    out, _ = child.communicate(timeout=60)
+    return subprocess.CompletedProcess(child.args, child.returncode, out)
+
+
+@posix_only
+def test_sigterm_saves_what_was_recorded_and_terminates_as_sigterm(
+    fake_llm: FakeLLMServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.yaml"
+    done = _record_and_terminate(fake_llm, path, "plain")
+    assert done.returncode == -signal.SIGTERM
+    trace = load_cassette(path)
+    assert trace.total_llm_calls == 4
+    assert trace.llm_calls[-1].incomplete and not any(c.incomplete for c in trace.llm_calls[:3])
+    assert any(isinstance(e, ErrorEvent) and e.error_type == "Terminated" for e in trace.events)
+    asked = fake_llm.request_count
+    with Replayer(path):
+        assert [ask(client(fake_llm), q) for q in ("three", "one", "two")] == [
+            "Echo: three",
+            "Echo: one",
+            "Echo: two",
+        ]
+    assert fake_llm.request_count == asked  # replayed, no network
+
+
+@posix_only
+def test_sigterm_chains_to_the_previous_python_handler(fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    done = _record_and_terminate(fake_llm, path, "chain")
+    assert done.returncode == 3 and "previous handler" in done.stdout
+    assert load_cassette(path).total_llm_calls == 4
+
+
+def test_the_sigterm_handler_is_installed_only_while_recording(
+    fake_llm: FakeLLMServer, tmp_path: Path
+) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with Recorder(save_to=tmp_path / "c.yaml"):
+        assert signal.getsignal(signal.SIGTERM) is not before
+        ask(client(fake_llm), "hi")
+    assert signal.getsignal(signal.SIGTERM) is before
+    with Replayer(tmp_path / "c.yaml"):  # a replay saves nothing: nothing to install
+        assert signal.getsignal(signal.SIGTERM) is before
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        with Recorder(save_to=tmp_path / "d.yaml"):  # ignored on purpose: left so
+            assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, before)
