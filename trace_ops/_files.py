@@ -1,21 +1,34 @@
 """Whole-file reads and atomic writes.
 
 A write goes to a temp file in the target's directory, fsynced, then renamed over it: readers
-(and a crash mid-write) only ever see the old file or the complete new one.
+(and a crash mid-write) only ever see the old file or the complete new one. A writer killed
+mid-write leaves its temp file behind: the temp file's name carries the writer's host and PID,
+so the next write of the same target removes the ones whose writer is gone (or that nobody
+touched for `STALE_AFTER_S`), and never one a live writer is still filling.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import socket
 import tempfile
+import time
 from pathlib import Path
 
+#: A temp file of ours untouched this long is abandoned, whoever wrote it (a write takes seconds).
+STALE_AFTER_S = 15 * 60
+TEMP_SUFFIX = ".tmp"
 
-def atomic_write_text(target: Path, text: str) -> Path:
-    """Write `text` (UTF-8, `\\n` newlines) to `target` atomically, creating parent directories."""
+
+def atomic_write_text(target: Path, text: str, *, sweep: bool = True) -> Path:
+    """Write `text` (UTF-8, `\\n` newlines) to `target` atomically, creating parent directories.
+
+    With `sweep`, then remove the stale temp files earlier writers of `target` left behind.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{_writer()}.", suffix=TEMP_SUFFIX, dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -26,7 +39,65 @@ def atomic_write_text(target: Path, text: str) -> Path:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    if sweep:
+        remove_stale_temp_files(target)
     return target
+
+
+def is_temp_file(name: str) -> bool:
+    """A name of ours for the temp file of an atomic write (`.<target>.<writer>.<random>.tmp`)."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+
+
+def remove_stale_temp_files(target: Path) -> list[Path]:
+    """Remove the temp files an interrupted write of `target` left: those of a dead writer on
+    this host, and any untouched for `STALE_AFTER_S` (an older name without a writer, another host)."""
+    prefix = f".{target.name}."
+    removed: list[Path] = []
+    try:
+        entries = [e for e in os.scandir(target.parent) if e.name.startswith(prefix) and is_temp_file(e.name)]
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER_S
+            if old or _writer_is_gone(entry.name[len(prefix) : -len(TEMP_SUFFIX)]):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # gone already (another writer swept it), or not ours to remove
+    return removed
+
+
+def _writer() -> str:
+    """This process, as a temp file names it: `<pid>@<host hash>`."""
+    return f"{os.getpid()}@{_host()}"
+
+
+def _host() -> str:
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _writer_is_gone(middle: str) -> bool:
+    """Whether the writer named in a temp file's name (`<pid>@<host>.<random>`) is a dead process
+    of this host. Unknown (an older name, another host, our own PID): not gone."""
+    writer = middle.split(".", 1)[0]
+    pid_text, _, host = writer.partition("@")
+    if host != _host() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid() or pid <= 0 or os.name == "nt":  # on Windows, os.kill(pid, 0) kills
+        return False  # another thread of ours may be writing it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
 
 
 def read_bytes(path: str) -> bytes:

@@ -74,7 +74,7 @@ class SeamSession(Protocol):
 
 
 _stack: list[SeamSession] = []
-_stack_lock = threading.Lock()
+_stack_lock = threading.RLock()  # reentrant: a SIGTERM handler may stop a session mid-push
 _owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("trace_ops_owner", default=None)
 
 

@@ -17,8 +17,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from trace_ops import _seam
+from trace_ops import _seam, _stop_signal
 from trace_ops._fail_open import save_failing_open
+from trace_ops._not_recorded import log
 from trace_ops._plain import jsonable
 from trace_ops._saving import BeforeRecord, trace_to_save
 from trace_ops._seam import CallHandle
@@ -134,7 +135,7 @@ class Session:
         self._superseded: set[int] = set()  # not-recorded placeholders this run recorded again
         self._index: MatchIndex | None = None
         self._tool_index: ToolIndex | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a SIGTERM handler may stop the session mid-`add`
         self._pending: set[CallHandle] = set()
         self._active = False
         self._call_numbers = itertools.count(1)
@@ -172,12 +173,15 @@ class Session:
         self.trace.price_data = price_data_version()
         _seam.push(self)
         self._active = True
+        if self.policy.save and self.path is not None:
+            _stop_signal.watch(self)
         return self
 
     def stop(self, exc: BaseException | None = None) -> None:
         if not self._active:
             return
         self._active = False
+        _stop_signal.unwatch(self)
         _seam.pop(self)
         from trace_ops import interceptors
 
@@ -189,7 +193,13 @@ class Session:
                 handle.lost("finishing an abandoned stream", error)
         if exc is not None and not isinstance(exc, TraceOpsError):
             self.record_error(exc)
-        if self._should_save():
+        if self._keeps_cassette(exc):
+            log.warning(
+                "trace_ops: %s: the run failed (%s) before recording any LLM call; the cassette was kept",
+                self.path,
+                type(exc).__name__,
+            )
+        elif self._should_save():
             assert self.path is not None
             saved = trace_to_save(
                 self.trace,
@@ -201,6 +211,16 @@ class Session:
             )
             self.trace.id = saved.id
             save_failing_open(saved, self.path, self.scrubber, self.note_unrecorded, quiet=exc)
+
+    def _keeps_cassette(self, exc: BaseException | None) -> bool:
+        """A run that failed before recording an LLM call never replaces a cassette with an empty one."""
+        return (
+            exc is not None
+            and self.recorded_count == 0
+            and self.path is not None
+            and self.path.exists()
+            and self._should_save()
+        )
 
     def _should_save(self) -> bool:
         if self.path is None or not self.policy.save:
