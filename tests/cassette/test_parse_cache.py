@@ -13,7 +13,7 @@ import pytest
 from tests.cassette.test_cassette import sample_trace
 from trace_ops import load_cassette, save_cassette
 from trace_ops.cassette import cache as parse_cache
-from trace_ops.cassette import dumps_cassette, safe_yaml
+from trace_ops.cassette import cache_files, dumps_cassette, safe_yaml
 from trace_ops.trace import LLMCall, ToolCall, Trace
 
 
@@ -125,11 +125,11 @@ def test_torn_or_corrupt_entries_are_misses(cache: Path, tmp_path: Path) -> None
     good = entry.read_bytes()
     head = good.index(b"\n") + 1
     damaged = [
-        good[:cut] for cut in (0, 1, head - 1, head, head + 3, len(good) - 9, len(good) - 1)
+        good[:cut] for cut in (0, 1, head - 1, head, head + 3, len(good) - 65, len(good) - 1)
     ] + [
         good[:head] + b"\0" * (len(good) - head),  # the texts zeroed (a crash before writeback)
         good[: head + 5] + b"X" + good[head + 6 :],  # one byte of a text changed
-        good[:-2] + b"0\n",  # the CRC itself changed
+        good[:-2] + b"0\n",  # the HMAC itself changed
         b"\0" * len(good),
         json.dumps([[], {"document": {"version": 1}, "slots": [[0, "x"]]}]).encode() + b"\n00000000\n",
     ]
@@ -185,28 +185,28 @@ def test_a_hand_edited_prompt_gets_its_true_fingerprint_loaded_or_cached(
 def test_prune_drops_old_entries_then_the_oldest_over_the_size_cap(tmp_path: Path) -> None:
     root = tmp_path / "cache"
     now = 1_800_000_000.0
-    ages_days = {"old": 40, "a": 3, "b": 2, "c": 1}
+    ages_days = {"0": 40, "a": 3, "b": 2, "c": 1}
     for name, age in ages_days.items():
-        entry = root / "ab" / f"{name}.v3"
+        entry = root / "trace_ops-parse-v4" / "ab" / f"ab{name * 62}.entry"
         entry.parent.mkdir(parents=True, exist_ok=True)
         entry.write_bytes(b"x" * 1000)
         os.utime(entry, (now - age * 86400, now - age * 86400))
-    parse_cache.prune(str(root), now=now, max_bytes=2500)
-    assert sorted(p.name for p in (root / "ab").iterdir()) == ["b.v3", "c.v3"]
+    cache_files.prune(str(root), now=now, max_bytes=2500)
+    kept = sorted(p.name[2] for p in (root / "trace_ops-parse-v4" / "ab").iterdir())
+    assert kept == ["b", "c"]
 
 
 def test_writes_prune_at_most_once_a_day(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(parse_cache, "prune", lambda root, **kw: calls.append(root))
+    monkeypatch.setattr(cache_files, "prune", lambda root, **kw: calls.append(root))
     for index in range(3):
         save_cassette(sample_trace(), tmp_path / f"c{index}.yaml")
         load_cassette(tmp_path / f"c{index}.yaml")
     assert calls == [str(cache)]
-    assert (cache / ".pruned").is_file()
-    stamp = cache / ".pruned"
+    (stamp,) = cache.rglob(".pruned")  # in the cache's own folder
     old = stamp.stat().st_mtime - 2 * 86400
     os.utime(stamp, (old, old))
-    parse_cache.maybe_prune(str(cache))
+    cache_files.maybe_prune(str(cache))
     assert calls == [str(cache), str(cache)]
