@@ -74,6 +74,8 @@ class LLMCallCodec:
         if model is not None:
             request["model"] = model
         for key, value in raw_request.items():
+            if type(key) is not str:  # `1: x` or `[a]: x` under request: (a hand edit)
+                raise r.fail(f"{where}.request", f"a key is {kind_of(key)} ({str(key)[:40]!r}), not text")
             if key == "params":
                 if not isinstance(value, str):
                     raise r.fail(f"{where}.request.params", f"expected JSON text, got {kind_of(value)}")

@@ -27,6 +27,7 @@ from trace_ops._seam import CallHandle, begin_llm_call, end_live, recording_poss
 from trace_ops.interceptors._http import (
     headers_and_sse,
     http_module,
+    replay_headers,
     request_from_wire,
     response_body,
     status_error_parts,
@@ -299,7 +300,7 @@ class StainlessInterceptor:
             if error_cls is base.APITimeoutError:
                 raise error_cls(request=request)
             raise error_cls(message=event.error.get("message") or "Connection error.", request=request)
-        response_headers = dict(event.headers)
+        response_headers = replay_headers(event.headers)
         if event.stream is not None:
             content = event.stream.encode("utf-8")
             response_headers.setdefault("content-type", "text/event-stream")
