@@ -166,3 +166,121 @@ def test_a_content_encoding_in_a_cassette_is_not_replayed(
 def fake_server() -> Iterator[FakeLLMServer]:
     with FakeLLMServer() as server:
         yield server
+
+
+# ---------------------------------------------------------------- 4. valid JSON of an odd shape
+
+ODD_VALUES: list[Any] = [None, "x", "", 0, -1, 1.5, True, [], {}, [1, "a"], {"a": {"b": None}}]
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"a": [value]}
+    return value
+
+
+def _mutations(value: Any) -> Iterator[Any]:
+    """Every copy of `value` with one node (a key's value or a list item) replaced by an odd one."""
+    import copy
+
+    def paths(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                yield (*path, key)
+                yield from paths(child, (*path, key))
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                yield (*path, index)
+                yield from paths(child, (*path, index))
+
+    for path in paths(value, ()):
+        for odd in [*ODD_VALUES, _nested(300)]:
+            mutated = copy.deepcopy(value)
+            parent = mutated
+            for step in path[:-1]:
+                parent = parent[step]
+            parent[path[-1]] = odd
+            yield mutated
+    for odd in ODD_VALUES:  # the whole answer
+        yield odd
+
+
+def _recorded_answers(server: FakeLLMServer, tmp_path: Path) -> Path:
+    oa, an = _clients(server)
+    path = tmp_path / "rec.yaml"
+    messages: Any = [{"role": "user", "content": "hi"}]
+    tools: Any = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    with Recorder(save_to=path):
+        oa.chat.completions.create(model="gpt-4o", messages=messages, tools=tools)
+        oa.responses.create(model="gpt-4o", input="hi")
+        an.messages.create(model="claude-haiku-4-5", max_tokens=20, messages=messages)
+        list(
+            oa.chat.completions.create(
+                model="gpt-4o", messages=messages, stream=True, stream_options={"include_usage": True}
+            )
+        )
+        with an.messages.stream(model="claude-haiku-4-5", max_tokens=20, messages=messages) as stream:
+            list(stream)
+    return path
+
+
+@pytest.mark.filterwarnings("ignore::trace_ops.PriceWarning")
+def test_odd_shaped_answers_read_as_unknown(
+    fake_server: FakeLLMServer, tmp_path: Path, no_cache: None
+) -> None:
+    """Replace each node of each recorded answer by a list, mapping, text, number, None or deep
+    nesting: the totals, views and costs are a clean value (or the load a CassetteError)."""
+    import json
+
+    from trace_ops.cassette import dumps_cassette
+    from trace_ops.trace import LLMCall, Trace
+
+    trace = load_cassette(_recorded_answers(fake_server, tmp_path))
+    tried = 0
+    for index, call in enumerate(trace.llm_calls):
+        if call.stream is not None:
+            chunks = [
+                json.loads(d)
+                for line in call.stream.splitlines()
+                if line.startswith("data: ") and (d := line[6:]) != "[DONE]"
+            ]
+            originals: list[Any] = chunks
+        else:
+            originals = [call.response]
+        for which, original in enumerate(originals):
+            for mutated in _mutations(original):
+                tried += 1
+                if call.stream is not None:
+                    body = "".join(
+                        f"data: {json.dumps(mutated if i == which else c)}\n\n"
+                        for i, c in enumerate(originals)
+                    )
+                    odd = LLMCall(
+                        provider=call.provider, endpoint=call.endpoint, request=call.request, stream=body
+                    )
+                else:
+                    odd = LLMCall(
+                        provider=call.provider, endpoint=call.endpoint, request=call.request, response=mutated
+                    )
+                path = tmp_path / "odd.yaml"
+                try:
+                    path.write_text(dumps_cassette(Trace(events=[odd])))
+                except (RecursionError, ValueError):
+                    continue  # too deep to write: not a cassette anyone has
+                try:
+                    loaded = load_cassette(path)
+                except CassetteError:
+                    continue
+                try:
+                    assert isinstance(loaded.total_tokens, int)
+                    assert loaded.total_cost_usd is None or isinstance(loaded.total_cost_usd, float)
+                    view = loaded.llm_calls[0].view
+                    assert isinstance(view.text, str)
+                except AssertionError:
+                    raise
+                except Exception as exc:
+                    pytest.fail(
+                        f"call {index} chunk {which}: {type(exc).__name__}: {exc} for {mutated!r:.200}"
+                    )
+    assert tried > 1000
