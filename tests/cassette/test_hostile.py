@@ -284,3 +284,55 @@ def test_odd_shaped_answers_read_as_unknown(
                         f"call {index} chunk {which}: {type(exc).__name__}: {exc} for {mutated!r:.200}"
                     )
     assert tried > 1000
+
+
+# ---------------------------------------------------------------- 5. a damaged stream
+
+
+def _streams(oa: openai.OpenAI, an: anthropic.Anthropic) -> list[str]:
+    messages: Any = [{"role": "user", "content": "hi"}]
+    text = "".join(
+        c.choices[0].delta.content or ""
+        for c in oa.chat.completions.create(model="gpt-4o", messages=messages, stream=True)
+        if c.choices
+    )
+    with an.messages.stream(model="claude-haiku-4-5", max_tokens=20, messages=messages) as stream:
+        return [text, stream.get_final_text()]
+
+
+DAMAGE = {
+    "truncated JSON": lambda data: data[: len(data) // 2],
+    "deep nesting": lambda data: "[" * 100_000 + "]" * 100_000,
+    "not an object": lambda data: "5",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+@pytest.mark.parametrize("call", [0, 1])
+def test_a_damaged_stream_is_one_line_naming_the_call(
+    damage: str, call: int, fake_server: FakeLLMServer, tmp_path: Path, no_cache: None
+) -> None:
+    path = tmp_path / "c.yaml"
+    with Recorder(save_to=path):
+        _streams(*_clients(fake_server))
+    lines = path.read_text().split("\n")
+    starts = [i for i, line in enumerate(lines) if line.startswith("  stream: |")]
+    target = next(i for i in range(starts[call], len(lines)) if lines[i].startswith("    data: {"))
+    lines[target] = "    data: " + DAMAGE[damage](lines[target][len("    data: ") :])
+    path.write_text("\n".join(lines))
+    match = rf"^{path}: events\[{call}\]\.stream: "
+    with pytest.raises(CassetteError, match=match) as caught, Replayer(path):
+        _streams(*_clients(fake_server))
+    assert "\n" not in str(caught.value)
+
+
+def test_an_event_whose_json_spans_lines_still_loads(fake_server: FakeLLMServer, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with Recorder(save_to=path):
+        live = _streams(*_clients(fake_server))
+    text = path.read_text()
+    split = text.replace('    data: {"id"', '    data: {\n    data: "id"', 1)
+    assert split != text
+    path.write_text(split)
+    with Replayer(path):
+        assert _streams(*_clients(fake_server)) == live

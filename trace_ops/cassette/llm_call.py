@@ -21,6 +21,7 @@ from typing import Any
 from trace_ops.cassette.codec import NUMBER, Reader, kind_of, write_timing
 from trace_ops.cassette.yaml_dump import BlockText, json_block
 from trace_ops.matching import PROMPT_KEYS, fingerprint
+from trace_ops.normalize import UNCHECKED_STREAM
 from trace_ops.scrub import Scrubber
 from trace_ops.trace import JSONText, LLMCall
 
@@ -97,7 +98,7 @@ class LLMCallCodec:
             raise r.fail(where, "an llm_call needs one of 'response', 'stream' or 'error'")
         status = r.get(data, "status", int, where)
         headers = r.get(data, "headers", dict, where) or {}
-        return LLMCall(
+        call = LLMCall(
             provider=provider,
             endpoint=endpoint,
             request=request,
@@ -112,6 +113,9 @@ class LLMCallCodec:
             started_at=r.get(data, "started_at", str, where),
             duration_ms=r.get(data, "duration_ms", NUMBER, where),
         )
+        if stream is not None:  # its SSE JSON is checked when first replayed (see UNCHECKED_STREAM)
+            call.__dict__[UNCHECKED_STREAM] = f"{r.source}: {where}.stream"
+        return call
 
 
 def _check_assembled(r: Reader, data: dict[str, Any], where: str, stream: str | None) -> None:

@@ -24,6 +24,7 @@ import wrapt
 
 from trace_ops._plain import jsonable, plain_copy
 from trace_ops._seam import CallHandle, begin_llm_call, end_live, recording_possible
+from trace_ops.errors import CassetteError
 from trace_ops.interceptors._http import (
     headers_and_sse,
     http_module,
@@ -33,6 +34,7 @@ from trace_ops.interceptors._http import (
     status_error_parts,
     tee_classes,
 )
+from trace_ops.normalize import UNCHECKED_STREAM, stream_problem
 from trace_ops.trace import Deferred, JSONText
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
@@ -302,6 +304,9 @@ class StainlessInterceptor:
             raise error_cls(message=event.error.get("message") or "Connection error.", request=request)
         response_headers = replay_headers(event.headers)
         if event.stream is not None:
+            unchecked = event.__dict__.pop(UNCHECKED_STREAM, None)
+            if unchecked is not None and (problem := stream_problem(event.stream)) is not None:
+                raise CassetteError(f"{unchecked}: {problem}")
             content = event.stream.encode("utf-8")
             response_headers.setdefault("content-type", "text/event-stream")
         elif type(event.__dict__.get("response")) is JSONText:  # the cassette's JSON text as it is
