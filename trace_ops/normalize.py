@@ -68,47 +68,6 @@ def sse_json_chunks(body: str) -> list[Any]:
 _ODD_SHAPE = (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError)
 
 
-#: Set (in the LLMCall's __dict__) on a loaded stream to "<file>: events[i].stream": its SSE JSON is
-#: checked when the stream is first replayed (stream_problem), so a damaged one is a CassetteError
-#: naming the file and the call, never a JSONDecodeError inside the SDK, at no cost to loading.
-UNCHECKED_STREAM = "_unchecked_stream"
-
-
-def stream_problem(body: str) -> str | None:
-    """What is wrong with a recorded SSE body as the SDK will read it, or None: each `data:`
-    (bar `[DONE]`) must be a JSON object. One line per event is the rule and the fast path."""
-    loads = json.loads
-    try:
-        for line in body.split("\n"):
-            if line[:5] != "data:":
-                continue
-            payload = line[6:] if line[5:6] == " " else line[5:]
-            if payload == "[DONE]":
-                continue
-            try:
-                if type(loads(payload)) is dict:
-                    continue
-            except ValueError:
-                pass
-            return _event_problem(body)  # maybe an event whose JSON spans several data: lines
-    except RecursionError:
-        return "an event's JSON is nested too deep"
-    return None
-
-
-def _event_problem(body: str) -> str | None:
-    for index, (_name, payload) in enumerate(parse_sse(body)):
-        if payload == "[DONE]":
-            continue
-        try:
-            value = json.loads(payload)
-        except ValueError as exc:
-            return f"event {index}: invalid JSON ({exc})"
-        if type(value) is not dict:
-            return f"event {index}: expected a JSON object, got {type(value).__name__}"
-    return None
-
-
 def view_of(call: LLMCall) -> ResponseView:
     """The neutral view of a recorded call, whatever its provider and shape."""
     if call.failed:

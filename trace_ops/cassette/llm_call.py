@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trace_ops._stream_check import UNCHECKED_STREAM
 from trace_ops.cassette.codec import NUMBER, Reader, kind_of, write_timing
 from trace_ops.cassette.yaml_dump import BlockText, json_block
 from trace_ops.matching import PROMPT_KEYS, fingerprint
-from trace_ops.normalize import UNCHECKED_STREAM
 from trace_ops.scrub import Scrubber
 from trace_ops.trace import JSONText, LLMCall
 

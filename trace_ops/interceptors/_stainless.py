@@ -24,6 +24,7 @@ import wrapt
 
 from trace_ops._plain import jsonable, plain_copy
 from trace_ops._seam import CallHandle, begin_llm_call, end_live, recording_possible
+from trace_ops._stream_check import UNCHECKED_STREAM, stream_problem
 from trace_ops.errors import CassetteError
 from trace_ops.interceptors._http import (
     headers_and_sse,
@@ -34,7 +35,6 @@ from trace_ops.interceptors._http import (
     status_error_parts,
     tee_classes,
 )
-from trace_ops.normalize import UNCHECKED_STREAM, stream_problem
 from trace_ops.trace import Deferred, JSONText
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
