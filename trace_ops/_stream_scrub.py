@@ -25,7 +25,7 @@ def scrub_stream(body: str, spans: Spans, replacement: str) -> str:
     """`body` (an SSE text) with the secrets its joined deltas spell out replaced."""
     lines = body.splitlines(keepends=True)
     chunks: dict[int, Any] = {}
-    groups: dict[tuple[Any, ...], list[_Slot]] = {}
+    groups: dict[str, list[_Slot]] = {}
     for number, line in enumerate(lines):
         if not line.startswith("data:") or '"' not in line:
             continue
@@ -36,7 +36,9 @@ def scrub_stream(body: str, spans: Spans, replacement: str) -> str:
         if isinstance(chunk, dict):
             chunks[number] = chunk
             for group, holder, key in _deltas(chunk):
-                groups.setdefault(group, []).append((holder, key, number))
+                # ids come from the recorded JSON and may be of any shape (a hand-edited list)
+                name = json.dumps(group, sort_keys=True, default=str)
+                groups.setdefault(name, []).append((holder, key, number))
     changed: set[int] = set()
     for slots in groups.values():
         changed |= _rewrite(slots, spans, replacement)

@@ -7,6 +7,7 @@ JSON means is read by its module in `trace_ops.providers`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -62,15 +63,29 @@ def sse_json_chunks(body: str) -> list[Any]:
     return chunks
 
 
+#: What a provider parser may raise on valid JSON of a shape it does not expect (a hand-edited
+#: or damaged cassette): the answer is then read as unknown (no text, no usage), never an error.
+_ODD_SHAPE = (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError)
+
+
 def view_of(call: LLMCall) -> ResponseView:
     """The neutral view of a recorded call, whatever its provider and shape."""
     if call.failed:
         return ResponseView(model=call.model, finish_reason="error")
     provider = providers.lookup(call.provider)
-    if call.stream is not None:
-        return provider.stream_view(call.endpoint, sse_json_chunks(call.stream))
-    body = call.response
-    return provider.view(call.endpoint, body if isinstance(body, dict) else {})
+    try:
+        if call.stream is not None:
+            view = provider.stream_view(call.endpoint, sse_json_chunks(call.stream))
+        else:
+            body = call.response
+            view = provider.view(call.endpoint, body if isinstance(body, dict) else {})
+    except _ODD_SHAPE:
+        return ResponseView(model=call.model)
+    if type(view.model) is not str and view.model is not None:  # e.g. `"model": -1`: priced by name
+        view = dataclasses.replace(view, model=None)
+    if type(view.finish_reason) is not str and view.finish_reason is not None:
+        view = dataclasses.replace(view, finish_reason=None)
+    return view
 
 
 # ---------------------------------------------------------------- public: SDK objects -> neutral dicts

@@ -129,7 +129,7 @@ def test_torn_or_corrupt_entries_are_misses(cache: Path, tmp_path: Path) -> None
     ] + [
         good[:head] + b"\0" * (len(good) - head),  # the texts zeroed (a crash before writeback)
         good[: head + 5] + b"X" + good[head + 6 :],  # one byte of a text changed
-        good[:-2] + b"0\n",  # the HMAC itself changed
+        good[:-2] + (b"1" if good[-2:-1] == b"0" else b"0") + b"\n",  # the HMAC itself changed
         b"\0" * len(good),
         json.dumps([[], {"document": {"version": 1}, "slots": [[0, "x"]]}]).encode() + b"\n00000000\n",
     ]

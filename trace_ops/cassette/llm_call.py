@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trace_ops._stream_check import UNCHECKED_STREAM
 from trace_ops.cassette.codec import NUMBER, Reader, kind_of, write_timing
 from trace_ops.cassette.yaml_dump import BlockText, json_block
 from trace_ops.matching import PROMPT_KEYS, fingerprint
@@ -74,6 +75,8 @@ class LLMCallCodec:
         if model is not None:
             request["model"] = model
         for key, value in raw_request.items():
+            if type(key) is not str:  # `1: x` or `[a]: x` under request: (a hand edit)
+                raise r.fail(f"{where}.request", f"a key is {kind_of(key)} ({str(key)[:40]!r}), not text")
             if key == "params":
                 if not isinstance(value, str):
                     raise r.fail(f"{where}.request.params", f"expected JSON text, got {kind_of(value)}")
@@ -95,7 +98,7 @@ class LLMCallCodec:
             raise r.fail(where, "an llm_call needs one of 'response', 'stream' or 'error'")
         status = r.get(data, "status", int, where)
         headers = r.get(data, "headers", dict, where) or {}
-        return LLMCall(
+        call = LLMCall(
             provider=provider,
             endpoint=endpoint,
             request=request,
@@ -110,6 +113,9 @@ class LLMCallCodec:
             started_at=r.get(data, "started_at", str, where),
             duration_ms=r.get(data, "duration_ms", NUMBER, where),
         )
+        if stream is not None:  # its SSE JSON is checked when first replayed (see UNCHECKED_STREAM)
+            call.__dict__[UNCHECKED_STREAM] = f"{r.source}: {where}.stream"
+        return call
 
 
 def _check_assembled(r: Reader, data: dict[str, Any], where: str, stream: str | None) -> None:

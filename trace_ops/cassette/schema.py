@@ -85,9 +85,11 @@ def trace_from_document(document: Any, source: str = "<cassette>", *, trusted: b
     if "trace" not in document and "events" not in document:
         raise CassetteError(f"{source}: not a trace_ops cassette (neither 'trace' nor 'events' key)")
     version = document["version"]
-    if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
+    numeric = isinstance(version, (int, float)) and not isinstance(version, bool)
+    if not numeric or version not in SUPPORTED_VERSIONS:  # (a list or mapping is unhashable)
+        shown = repr(version) if isinstance(version, (int, float, str)) else kind_of(version)
         raise CassetteError(
-            f"{source}: unsupported cassette version {version!r} (this trace_ops {_supported()} reads "
+            f"{source}: unsupported cassette version {shown[:80]} (this trace_ops {_supported()} reads "
             f"version {', '.join(map(str, sorted(SUPPORTED_VERSIONS)))}); upgrade trace_ops or re-record"
         )
     header = r.mapping(document.get("trace") or {}, "trace")

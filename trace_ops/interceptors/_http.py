@@ -48,6 +48,29 @@ def headers_and_sse(headers: Any) -> tuple[dict[str, str], bool]:
     return kept, sse
 
 
+# The stored body is already decoded and whole: replaying these would make httpx decode it again.
+_NOT_REPLAYED = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def replay_headers(recorded: dict[str, str]) -> dict[str, str | bytes]:
+    """The recorded response headers as httpx takes them: names lower-cased, a value that is not
+    ASCII as bytes (latin-1, the way it was read, else UTF-8: httpx encodes str as ASCII only),
+    a name that is not ASCII dropped, and never a content-encoding (a hand-edited cassette)."""
+    out: dict[str, str | bytes] = {}
+    for name, value in recorded.items():
+        key = name.lower()
+        if key in _NOT_REPLAYED or not key.isascii():
+            continue
+        if value.isascii():
+            out[key] = value
+        else:
+            try:
+                out[key] = value.encode("latin-1")
+            except UnicodeEncodeError:
+                out[key] = value.encode("utf-8", errors="replace")
+    return out
+
+
 def kept_headers(headers: Any) -> dict[str, str]:
     return headers_and_sse(headers)[0]
 

@@ -24,9 +24,12 @@ import wrapt
 
 from trace_ops._plain import jsonable, plain_copy
 from trace_ops._seam import CallHandle, begin_llm_call, end_live, recording_possible
+from trace_ops._stream_check import UNCHECKED_STREAM, stream_problem
+from trace_ops.errors import CassetteError
 from trace_ops.interceptors._http import (
     headers_and_sse,
     http_module,
+    replay_headers,
     request_from_wire,
     response_body,
     status_error_parts,
@@ -299,8 +302,11 @@ class StainlessInterceptor:
             if error_cls is base.APITimeoutError:
                 raise error_cls(request=request)
             raise error_cls(message=event.error.get("message") or "Connection error.", request=request)
-        response_headers = dict(event.headers)
+        response_headers = replay_headers(event.headers)
         if event.stream is not None:
+            unchecked = event.__dict__.pop(UNCHECKED_STREAM, None)
+            if unchecked is not None and (problem := stream_problem(event.stream)) is not None:
+                raise CassetteError(f"{unchecked}: {problem}")
             content = event.stream.encode("utf-8")
             response_headers.setdefault("content-type", "text/event-stream")
         elif type(event.__dict__.get("response")) is JSONText:  # the cassette's JSON text as it is

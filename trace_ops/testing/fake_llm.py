@@ -192,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        for name, value in reply.headers.items():
+        for name, value in {**reply.headers, **cast(_HTTPServer, self.server).owner.extra_headers}.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
@@ -203,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
-        for name, value in reply.headers.items():
+        for name, value in {**reply.headers, **cast(_HTTPServer, self.server).owner.extra_headers}.items():
             self.send_header(name, value)
         self.end_headers()
         last = len(reply.events) - 1
@@ -233,11 +233,19 @@ class FakeLLMServer:
     Why: lets tests and the demo drive the real SDKs over real HTTP, offline.
     The socket is bound in ``__init__`` (so ``url`` is known immediately);
     ``delay_s`` sleeps before each response and between SSE events, to make
-    latency and incremental streaming observable.
+    latency and incremental streaming observable. ``extra_headers`` are added to (or
+    replace) every answer's headers, sent as latin-1 as a real server may.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        delay_s: float = 0.0,
+        extra_headers: dict[str, str] | None = None,
+    ) -> None:
         self.delay_s = delay_s
+        self.extra_headers = dict(extra_headers or {})
         self._lock = threading.Lock()
         self._requests: list[JSONDict] = []
         self._count = 0
