@@ -36,3 +36,14 @@ def test_a_planned_command_says_it_is_not_implemented(command: str) -> None:
 def test_no_command_prints_the_help() -> None:
     result = replay()
     assert result.returncode == 0 and "usage: replay" in result.stdout
+
+
+def test_help_lists_every_command_with_what_it_does() -> None:
+    result = replay("--help")
+    assert result.returncode == 0
+    assert all(f"  {name} " in result.stdout for name in PLANNED)
+
+
+def test_a_bad_top_level_option_is_a_usage_error() -> None:
+    result = replay("--bogus")
+    assert result.returncode == 2 and "usage: replay" in result.stderr
