@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from trace_ops._stream_scrub import scrub_stream
@@ -84,6 +85,14 @@ def _credential(key: str, value: Any) -> bool:
     return key != "token" or any(c.isdigit() for c in value)
 
 
+@dataclass(frozen=True)
+class SecretFinding:
+    """A secret left in data: where it is (`events[2].request.messages[0].content`) and why."""
+
+    where: str
+    reason: str
+
+
 class Scrubber:
     """Replaces secrets in nested data: strings matching patterns, credentials under known keys."""
 
@@ -131,6 +140,27 @@ class Scrubber:
             return True
         lowered = text.lower()
         return "bearer" in lowered or any(key in lowered for key in _QUOTED_KEYS)
+
+    def find(self, value: Any, where: str = "") -> list[SecretFinding]:
+        """Every place in nested data that this scrubber would change: a leak check for cassettes
+        already on disk (`replay validate`, the suite's own scan). A finding names where, never what."""
+        found: list[SecretFinding] = []
+        self._find(value, where, found)
+        return found
+
+    def _find(self, value: Any, where: str, found: list[SecretFinding]) -> None:
+        if isinstance(value, str):
+            found.extend(SecretFinding(where, "looks like a credential") for _ in self.spans(value)[:1])
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                inner = f"{where}.{k}" if where else str(k)
+                if isinstance(k, str) and _credential(k.lower(), v) and v != self.replacement:
+                    found.append(SecretFinding(inner, f"a credential under {k!r}"))
+                else:
+                    self._find(v, inner, found)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                self._find(v, f"{where}[{i}]", found)
 
     def data(self, value: Any) -> Any:
         """Scrub nested dicts/lists/strings, returning new containers (the input is not changed).
