@@ -34,6 +34,8 @@ COMMANDS: dict[str, Command] = {
     "stats": Command(None, "totals per model, per tool, and the most expensive tests"),
     "prune": Command(None, "delete old or unused cassettes inside a folder"),
     "validate": Command(None, "check cassettes: schema, integrity, no secrets left (exit 1 on a problem)"),
+    "ci-diff": Command("trace_ops.cli.ci_diff_cmd", "what a git change does to recorded behaviour"),
+    "ci-comment": Command("trace_ops.cli.ci_comment_cmd", "post the ci-diff report as one PR comment"),
 }
 PLANNED = tuple(COMMANDS)
 _LISTED = ", ".join(PLANNED)
