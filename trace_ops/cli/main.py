@@ -28,7 +28,7 @@ COMMANDS: dict[str, Command] = {
     "inspect": Command(None, "show a cassette: header, totals, trajectory, one line per event"),
     "diff": Command(None, "the semantic diff of two cassettes (exit 1 when they differ)"),
     "export": Command(None, "write a cassette as JSON (or OTLP) for other tools"),
-    "debug": Command(None, "step through a recorded run in the terminal"),
+    "debug": Command("trace_ops.cli.debug_cmd", "step through a recorded run in the terminal"),
     "report": Command(None, "write a self-contained HTML report of a run"),
     "ls": Command(None, "one line per cassette under a folder"),
     "stats": Command(None, "totals per model, per tool, and the most expensive tests"),
