@@ -17,9 +17,9 @@ from rich.text import Text
 
 from trace_ops.debugger.session import SHORT_HELP
 from trace_ops.debugger.steps import ADDED, CHANGED, REMOVED, PairedStep, Step, as_text
-from trace_ops.diff import prompt_messages
-from trace_ops.formatting import format_usd
-from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
+from trace_ops.formatting import format_figure
+from trace_ops.reporters.outline import Section, event_details, header_fields, trace_header
+from trace_ops.trace import Event, LLMCall, ToolCall, Trace
 
 __all__ = ["render_header", "render_pair", "render_step"]
 
@@ -32,6 +32,8 @@ _KIND_NAMES = {
     "error": "Error",
     "judgment": "Judgment",
 }
+_HEADER_FIELDS = ("Trace", "Created", "Events", "Tokens", "Cost", "Duration", "Models", "Tools", "Errors")
+_TITLES = {"Answer": "Response"}  # the reference's word on this screen
 _STATUS = {
     CHANGED: ("CHANGED", "bold yellow"),
     ADDED: ("ADDED (new run only)", "bold green"),
@@ -57,14 +59,9 @@ def _box(title: str, body: str, style: str = "") -> Panel:
 
 
 def render_header(trace: Trace, title: str = "trace_ops debugger", *, keys: bool = True) -> RenderableType:
-    """Who the run is and what it cost, then the keys (the reference's first screen)."""
-    cost = trace.total_cost_usd
-    lines = [
-        f"Trace ID: {trace.id}",
-        f"Created: {trace.created_at}",
-        f"Events: {len(trace.events)}  (LLM: {trace.total_llm_calls}, Tools: {trace.total_tool_calls})",
-        f"Tokens: {trace.total_tokens:,}  Cost: {format_usd(cost)}  Duration: {_ms(trace.total_duration_ms)}",
-    ]
+    """Who the run is and what it added up to (the outline's header), then the keys."""
+    fields = dict(header_fields(trace_header(trace)))
+    lines = [f"{label}: {fields[label]}" for label in _HEADER_FIELDS if label in fields]
     panel = Panel(Text("\n".join(lines)), title=title, title_align="left", expand=False)
     return Group(panel, Text(f"  {SHORT_HELP}", style="dim")) if keys else panel
 
@@ -80,35 +77,65 @@ def _title(event: Event, where: str, *, compact: bool = False) -> Text:
     elif isinstance(event, ToolCall):
         text.append(f"  {event.name}")
     if event.duration_ms is not None:
-        text.append(f"  {_ms(event.duration_ms)}")
+        text.append(f"  {format_figure(event.duration_ms, 'ms')}")
     return text
+
+
+_DECODER = json.JSONDecoder()
+_QUIET_KEYS = frozenset({"tool_call_id", "tool_use_id", "id", "annotations", "refusal", "type"})
 
 
 def _message_text(text: str) -> str:
     """A prompt message as people read it: its text, and the tools it called as `name(arguments)`.
 
-    `prompt_messages` gives anything richer than plain text as canonical JSON; an assistant turn
-    that called a tool would print as a screenful of it.
+    The outline gives the parts of a message that are not text (an assistant turn's tool calls,
+    a tool result's call id) as indented JSON; a debugger's screen holds more of the run when a
+    tool call reads as one line and ids are left out.
     """
-    if not text.startswith("{"):
-        return text
-    try:
-        message = json.loads(text)
-    except ValueError:
-        return text
-    if not isinstance(message, dict):
-        return text
+    out: list[str] = []
+    at = 0
+    while at < len(text):
+        start = text.find("{", at)
+        if start < 0 or (start and text[start - 1] != "\n"):
+            end = text.find("\n", start if start >= 0 else at)
+            end = len(text) if end < 0 else end + 1
+            out.append(text[at:end])
+            at = end
+            continue
+        out.append(text[at:start])
+        try:
+            value, end = _DECODER.raw_decode(text, start)
+        except ValueError:
+            value, end = None, start
+        if not isinstance(value, dict):
+            stop = text.find("\n", start)
+            stop = len(text) if stop < 0 else stop + 1
+            out.append(text[start:stop])
+            at = stop
+            continue
+        out.append(_object_text(value))
+        at = end
+    return "".join(out).strip("\n")
+
+
+def _object_text(value: dict[str, Any]) -> str:
+    """One JSON part of a message: tool calls as `calls name(arguments)`, ids dropped, the rest compact."""
     parts: list[str] = []
-    content = message.get("content")
-    if isinstance(content, str):
-        parts.append(content)
-    elif isinstance(content, list):
-        parts.extend(str(p.get("text")) for p in content if isinstance(p, dict) and p.get("text"))
-        parts.extend(_call_text(p) for p in content if isinstance(p, dict) and p.get("type") == "tool_use")
-    calls = message.get("tool_calls")
+    if value.get("type") == "tool_use" or ("function" in value and "name" not in value):
+        return _call_text(value.get("function", value))
+    calls = value.get("tool_calls")
     if isinstance(calls, list):
         parts.extend(_call_text(c.get("function", c)) for c in calls if isinstance(c, dict))
-    return "\n".join(parts) if parts else text
+    rest = {
+        k: v for k, v in value.items() if k not in _QUIET_KEYS and k != "tool_calls" and v not in ([], None)
+    }
+    if "content" in rest and len(rest) == 1:
+        rest_text = as_text(rest["content"])
+    else:
+        rest_text = as_text(rest) if rest else ""
+    if rest_text:
+        parts.append(rest_text)
+    return "\n".join(parts)
 
 
 def _call_text(call: dict[str, Any]) -> str:
@@ -116,65 +143,35 @@ def _call_text(call: dict[str, Any]) -> str:
     return f"calls {call.get('name', '?')}({arguments if isinstance(arguments, str) else as_text(arguments)})"
 
 
-def _llm_body(call: LLMCall) -> list[RenderableType]:
-    out: list[RenderableType] = []
-    messages = prompt_messages(call.request)
-    shown = messages[-LAST_MESSAGES:]
-    if shown:
-        cut = len(messages) > len(shown)
-        heading = f"Prompt (last {len(shown)} of {len(messages)} messages)" if cut else "Prompt"
-        out.append(_box(heading, "\n".join(f"{role or '?'}: {_message_text(text)}" for role, text in shown)))
-    if call.not_recorded is not None:
-        out.append(_box("Not recorded", call.not_recorded or "trace_ops could not record this call", "red"))
-        return out
-    if call.error is not None:
-        out.append(_box("Failed", " ".join(f"{k}={v}" for k, v in call.error.items()), "red"))
-        return out
-    view = call.view
-    if call.status >= 400:
-        out.append(_box(f"HTTP {call.status}", view.text or as_text(call.response), "red"))
-    elif view.tool_calls:
-        calls = "\n".join(f"{c.name}({as_text(c.arguments)})" for c in view.tool_calls)
-        out.append(_box("Tool calls", calls))
-    if view.text and call.status < 400:
-        out.append(_box("Response", view.text))
-    figures = Text("  ")
-    usage = call.usage
-    if usage is not None:
-        figures.append(f"Tokens: in={usage.input_tokens:,}, out={usage.output_tokens:,}")
-        if usage.cached_tokens:
-            figures.append(f", cached={usage.cached_tokens:,}")
-    else:
-        figures.append("Tokens: not reported")
-    figures.append(f"  Cost: {format_usd(call.cost_usd)}  Latency: {_ms(call.duration_ms)}")
-    if call.ttft_ms is not None:
-        figures.append(f"  First token: {_ms(call.ttft_ms)}")
-    if call.is_stream:
-        figures.append("  (streamed)")
-    if view.finish_reason:
-        figures.append(f"  Finish: {view.finish_reason}")
-    out.append(figures)
-    return out
+def _prompt_box(prompt: list[Section]) -> Panel:
+    shown = prompt[-LAST_MESSAGES:]
+    heading = (
+        f"Prompt (last {len(shown)} of {len(prompt)} messages)" if len(prompt) > len(shown) else "Prompt"
+    )
+    lines = []
+    for section in shown:
+        role = section.title.rpartition("(")[2].rstrip(")") or "?"
+        lines.append(f"{role}: {_message_text(section.text)}")
+    return _box(heading, "\n".join(lines))
 
 
 def _body(event: Event) -> list[RenderableType]:
-    if isinstance(event, LLMCall):
-        return _llm_body(event)
-    if isinstance(event, ToolCall):
-        out: list[RenderableType] = [_box("Input", as_text(event.input))]
-        if event.error:
-            out.append(_box("Error", event.error, "red"))
-        else:
-            out.append(_box("Output", as_text(event.output)))
-        return out
-    if isinstance(event, AgentDecision):
-        return [_box(f"Decision: {event.decision}", as_text(event.detail))]
-    if isinstance(event, ErrorEvent):
-        return [_box(event.error_type, event.message, "red")]
-    if isinstance(event, Judgment):
-        facts = (("verdict", event.verdict), ("score", event.score), ("reasoning", event.reasoning))
-        return [_box(f"Judgment: {event.name}", "\n".join(f"{k}: {v}" for k, v in facts if v is not None))]
-    return [Text(f"  {event.label}")]
+    """The event's outline sections (`event_details`) as boxes; an LLM call's prompt cut to its end."""
+    sections = event_details(event)
+    out: list[RenderableType] = []
+    prompt = [s for s in sections if s.title.startswith("Prompt message")]
+    if prompt:
+        out.append(_prompt_box(prompt))
+    for section in sections:
+        title = section.title
+        if title.startswith("Prompt message") or (isinstance(event, LLMCall) and title == "Request"):
+            continue
+        if title == "Figures":
+            out.append(Text(f"  {section.text}", style="dim"))
+            continue
+        red = "red" if "error" in title.lower() else ""
+        out.append(_box(_TITLES.get(title, title), section.text, red))
+    return out
 
 
 def render_step(step: Step, where: str) -> RenderableType:

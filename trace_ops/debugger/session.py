@@ -28,7 +28,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("? / h", "this help"),
     ("q", "quit (so does Ctrl-D)"),
 )
-HELP = "  ".join(f"{key} = {what}" for key, what in KEYS)
+HELP = "\n".join(f"  {key:<10} {what}" for key, what in KEYS)
 SHORT_HELP = "n/Enter = next · p = prev · g <N> = go to step N · /text = search · f/l = first/last · q = quit"
 
 

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trace_ops.diff import align, diff_traces, prompt_messages, step_key
-from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
+from trace_ops.diff import align, diff_traces, step_key
+from trace_ops.reporters.outline import event_details
+from trace_ops.trace import Event, ToolCall, Trace
 
 __all__ = ["PairedStep", "Step", "paired_steps", "search_text", "steps_of"]
 
@@ -112,25 +113,8 @@ def _findings(old: Trace, new: Trace, aligned: list[tuple[int, int]]) -> dict[tu
 
 
 def search_text(event: Event) -> str:
-    """Everything a `/text` search looks in: the label, prompt, answer, tool calls and tool I/O."""
-    parts = [event.label]
-    if isinstance(event, LLMCall):
-        parts.extend(text for _, text in prompt_messages(event.request))
-        view = event.view
-        parts.append(view.text)
-        parts.extend(f"{c.name} {as_text(c.arguments)}" for c in view.tool_calls)
-        if event.error:
-            parts.extend(str(v) for v in event.error.values())
-    elif isinstance(event, ToolCall):
-        parts.extend([as_text(event.input), as_text(event.output), event.error or ""])
-    elif isinstance(event, AgentDecision):
-        parts.append(as_text(event.detail))
-    elif isinstance(event, ErrorEvent):
-        parts.append(event.message)
-    elif isinstance(event, Judgment):
-        facts = (event.verdict, event.score, event.reasoning, event.intent)
-        parts.extend(str(x) for x in facts if x is not None)
-    return "\n".join(parts)
+    """Everything a `/text` search looks in: the label and every detail the outline shows."""
+    return "\n".join([event.label, *(f"{s.title}\n{s.text}" for s in event_details(event))])
 
 
 def as_text(value: Any) -> str:
