@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.agents import record_agent
+from tests.cli.agents import record_agent, record_failing_call
 from tests.cli.test_debug_model import record_research
 from trace_ops.testing import FakeLLMServer
 
@@ -40,10 +40,12 @@ def replay_command() -> list[str]:
 class Terminal:
     """`replay ARGS` on a 100x50 pseudo-terminal: `expect` reads until a text shows, `type` sends a line."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, colour: bool = False) -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 100, 0, 0))
         env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")} | ENV
+        if colour:
+            env.pop("NO_COLOR")
         self.process = subprocess.Popen(
             [*replay_command(), *args],
             stdin=slave,
@@ -132,8 +134,8 @@ def terminals() -> Iterator[list[Terminal]]:
         terminal.close()
 
 
-def start(terminals: list[Terminal], *args: str) -> Terminal:
-    terminal = Terminal("debug", *args)
+def start(terminals: list[Terminal], *args: str, colour: bool = False) -> Terminal:
+    terminal = Terminal("debug", *args, colour=colour)
     terminals.append(terminal)
     return terminal
 
@@ -218,6 +220,18 @@ def test_compare_marks_the_changed_step(cassettes: dict[str, Path], terminals: l
     assert "Step #4/4  same" in term.expect("(debug #4/4) ")
     term.type("q")
     assert term.exit_code() == 0
+    assert "\x1b[" not in term.screen  # NO_COLOR: the marks are words, not colours
+
+
+def test_on_a_colour_terminal_the_marks_are_coloured_too(
+    cassettes: dict[str, Path], terminals: list[Terminal]
+) -> None:
+    term = start(terminals, str(cassettes["v1"]), "--compare", str(cassettes["v2"]), colour=True)
+    term.expect("(debug #1/4) ")
+    term.type("n")
+    assert re.search(r"\x1b\[[0-9;]*33m[^\x1b]*CHANGED", term.expect("(debug #2/4) "))  # yellow
+    term.type("q")
+    assert term.exit_code() == 0
 
 
 def test_end_of_input_quits_cleanly(cassettes: dict[str, Path], terminals: list[Terminal]) -> None:
@@ -257,7 +271,7 @@ def test_without_a_terminal_every_step_is_printed_in_order(cassettes: dict[str, 
     assert (result.returncode, result.stderr) == (0, "")
     titles = re.findall(r"^(LLM call|Tool call)  #(\d)/4", result.stdout, flags=re.M)
     assert titles == [("LLM call", "1"), ("Tool call", "2"), ("LLM call", "3"), ("LLM call", "4")]
-    assert "(debug " not in result.stdout  # no prompt: nothing waits for keys
+    assert "(debug " not in result.stdout and "n/Enter" not in result.stdout  # nothing waits for keys
     assert "Echo: sum up: capital of France" in result.stdout
 
 
@@ -268,6 +282,11 @@ def test_without_a_terminal_compare_and_tools_only_print_their_steps(cassettes: 
     assert marks == [("1", "same"), ("2", "CHANGED"), ("3", "CHANGED"), ("4", "same")]
     tools = replay(str(cassettes["v1"]), "--tools-only")
     assert tools.returncode == 0 and re.findall(r"^(\w+ call)  #", tools.stdout, flags=re.M) == ["Tool call"]
+
+
+def test_tools_only_on_a_run_without_tools_says_so(fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    result = replay(str(record_failing_call(fake_llm, tmp_path / "failed.yaml")), "--tools-only")
+    assert result.returncode == 0 and result.stdout.rstrip().endswith("no tool calls in this run")
 
 
 @pytest.mark.parametrize("problem", ["missing", "not yaml", "compare missing"])

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 
 from trace_ops.cli._shell import EXIT_OK, make_console, read_trace
@@ -39,15 +39,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from trace_ops.cost import PriceWarning
     from trace_ops.debugger import DebugSession, paired_steps, steps_of
-    from trace_ops.debugger.render import render_header, render_pair, render_step
+    from trace_ops.debugger.render import keys_line, render_header, render_pair, render_step
 
     warnings.simplefilter("ignore", PriceWarning)  # a cost we cannot price reads `unknown` on screen
     trace = read_trace(args.cassette)
     console = make_console()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
     draw: Callable[[Any, str], RenderableType]
     if args.compare is None:
         session: DebugSession[Any] = DebugSession(steps_of(trace, tools_only=args.tools_only))
-        header: RenderableType = render_header(trace)
+        header: RenderableType = render_header(trace, keys=interactive)
         draw = render_step
     else:
         other = read_trace(args.compare)
@@ -57,13 +58,13 @@ def run(args: argparse.Namespace) -> int:
             render_header(trace, f"old: {args.cassette}", keys=False),
             render_header(other, f"new: {args.compare}", keys=False),
         )
-        header = both
+        header = Group(both, keys_line()) if interactive else both
         draw = render_pair
     console.print(header)
     if not session.total:
         console.print("no tool calls in this run" if args.tools_only else "no steps in this run")
         return EXIT_OK
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not interactive:
         for _ in range(session.total):
             console.print()
             console.print(draw(session.current, session.where))

@@ -21,7 +21,7 @@ from trace_ops.formatting import format_figure
 from trace_ops.reporters.outline import Section, event_details, header_fields, trace_header
 from trace_ops.trace import Event, LLMCall, ToolCall, Trace
 
-__all__ = ["render_header", "render_pair", "render_step"]
+__all__ = ["keys_line", "render_header", "render_pair", "render_step"]
 
 LAST_MESSAGES = 3  # how much of the prompt a step shows: the newest messages say what was asked
 _CLIP = 1200  # characters of one recorded text shown; the rest is counted, not printed
@@ -63,7 +63,12 @@ def render_header(trace: Trace, title: str = "trace_ops debugger", *, keys: bool
     fields = dict(header_fields(trace_header(trace)))
     lines = [f"{label}: {fields[label]}" for label in _HEADER_FIELDS if label in fields]
     panel = Panel(Text("\n".join(lines)), title=title, title_align="left", expand=False)
-    return Group(panel, Text(f"  {SHORT_HELP}", style="dim")) if keys else panel
+    return Group(panel, keys_line()) if keys else panel
+
+
+def keys_line() -> Text:
+    """The keys in one line, under the header of an interactive session."""
+    return Text(f"  {SHORT_HELP}", style="dim")
 
 
 # --------------------------------------------------------------------------- one step
