@@ -107,3 +107,32 @@ def print_json(data: Any, file: IO[str] | None = None) -> None:
     stream = file if file is not None else sys.stdout
     json.dump(data, stream, indent=2, ensure_ascii=False, default=str)
     stream.write("\n")
+
+
+def format_age(seconds: float | None) -> str:
+    """`45s`, `12m`, `5h`, `3d`; `unknown` when the age is not known."""
+    if seconds is None:
+        return "unknown"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if abs(seconds) >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{max(seconds, 0):.0f}s"
+
+
+def format_size(size: int) -> str:
+    """`812 B`, `4.2 KB`, `1.3 MB`."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def one_path(text: str, *, folder: bool = False) -> Path:
+    """A path the user gave that must exist (a folder when `folder`); anything else is a usage error."""
+    path = Path(text)
+    if not path.exists():
+        raise UsageError(f"{text}: no such {'folder' if folder else 'file or folder'}")
+    if folder and not path.is_dir():
+        raise UsageError(f"{text}: not a folder")
+    return path
