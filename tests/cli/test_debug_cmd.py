@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.agents import record_agent, record_failing_call
+from tests.cli.conftest import VCR_CASSETTE
 from tests.cli.test_debug_model import record_research
 from trace_ops.testing import FakeLLMServer
 
@@ -289,18 +290,22 @@ def test_tools_only_on_a_run_without_tools_says_so(fake_llm: FakeLLMServer, tmp_
     assert result.returncode == 0 and result.stdout.rstrip().endswith("no tool calls in this run")
 
 
-@pytest.mark.parametrize("problem", ["missing", "not yaml", "compare missing"])
+@pytest.mark.parametrize(
+    "problem", ["missing", "not yaml", "binary", "foreign", "a folder", "compare missing"]
+)
 def test_unreadable_input_is_exit_2_with_one_line(
     cassettes: dict[str, Path], tmp_path: Path, problem: str
 ) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("version: 1\nevents: {\n")
+    text = {"binary": "\x00\x01 not yaml", "foreign": VCR_CASSETTE}.get(problem, "version: 1\nevents: {\n")
+    bad.write_text(text)
     args = {
         "missing": [str(tmp_path / "nope.yaml")],
-        "not yaml": [str(bad)],
+        "a folder": [str(tmp_path)],
         "compare missing": [str(cassettes["v1"]), "--compare", str(tmp_path / "nope.yaml")],
-    }[problem]
+    }.get(problem, [str(bad)])
     result = replay(*args)
     assert result.returncode == 2 and result.stdout == ""
-    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("replay debug: ")
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"replay debug: {tmp_path}"), result.stderr
     assert "Traceback" not in result.stderr
