@@ -29,7 +29,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("q", "quit (so does Ctrl-D)"),
 )
 HELP = "\n".join(f"  {key:<10} {what}" for key, what in KEYS)
-SHORT_HELP = "n/Enter = next · p = prev · g <N> = go to step N · /text = search · f/l = first/last · q = quit"
+SHORT_HELP = "n/Enter next · p prev · g N go to N · /text search · f/l first/last · ? help · q quit"
 
 
 @dataclass(frozen=True)
