@@ -16,7 +16,7 @@ from typing import Any
 
 from trace_ops.diff import align, diff_traces, step_key
 from trace_ops.reporters.outline import event_details
-from trace_ops.trace import Event, ToolCall, Trace
+from trace_ops.trace import Event, LLMCall, ToolCall, Trace
 
 __all__ = ["PairedStep", "Step", "paired_steps", "search_text", "steps_of"]
 
@@ -104,6 +104,8 @@ def _findings(old: Trace, new: Trace, aligned: list[tuple[int, int]]) -> dict[tu
     # The diff compares what a tool was given, not what it gave back; a debugger shows both.
     for i, j in aligned:
         a, b = old.events[i], new.events[j]
+        if isinstance(a, LLMCall) and isinstance(b, LLMCall) and a.failed != b.failed:
+            found[(i, j)].append("call failed" if b.failed else "call no longer fails")
         if isinstance(a, ToolCall) and isinstance(b, ToolCall):
             if a.output != b.output:
                 found[(i, j)].append("tool output")
