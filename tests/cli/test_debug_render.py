@@ -13,7 +13,7 @@ from rich.console import Console, RenderableType
 from tests.cli.agents import record_failing_call
 from trace_ops import Recorder, load_cassette
 from trace_ops.debugger import paired_steps, steps_of
-from trace_ops.debugger.render import render_pair, render_step
+from trace_ops.debugger.render import render_header, render_pair, render_step
 from trace_ops.testing import FakeLLMServer
 
 
@@ -35,6 +35,15 @@ def test_recorded_text_is_never_read_as_markup_and_long_text_is_cut(
     assert "user: [bold red]not markup[/bold red]" in shown
     assert "Echo: [bold red]not markup[/bold red]" in shown
     assert "more characters)" in shown and shown.count("x") < 4000
+
+
+def test_a_tool_named_like_markup_prints_as_named(fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    with Recorder(save_to=tmp_path / "tool.yaml") as rec:
+        rec.record_tool_call("[red]lookup[/red]", {"q": "[b]x[/b]"}, "[i]y[/i]", duration_ms=1.0)
+    header = screen(render_header(load_cassette(tmp_path / "tool.yaml"), "old: runs/[v1].yaml"))
+    assert "old: runs/[v1].yaml" in header and "Tools: [red]lookup[/red]" in header
+    shown = screen(render_step(steps_of(load_cassette(tmp_path / "tool.yaml"))[0], "#1/1"))
+    assert "Tool call  #1/1  [red]lookup[/red]" in shown and "[b]x[/b]" in shown and "[i]y[/i]" in shown
 
 
 def test_an_anthropic_tool_turn_reads_as_a_call_and_its_result(

@@ -41,18 +41,13 @@ _STATUS = {
 }
 
 
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "? ms"
-    return f"{value:,.1f} ms" if value < 10 else f"{value:,.0f} ms"
-
-
 def _clip(text: str, limit: int = _CLIP) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
 
 
 def _box(title: str, body: str, style: str = "") -> Panel:
-    return Panel(Text(_clip(body)), title=title, title_align="left", border_style=style or "none")
+    # a str title would be read as markup: a tool named `[x]` must print as written
+    return Panel(Text(_clip(body)), title=Text(title), title_align="left", border_style=style or "none")
 
 
 # --------------------------------------------------------------------------- the header
@@ -62,7 +57,7 @@ def render_header(trace: Trace, title: str = "trace_ops debugger", *, keys: bool
     """Who the run is and what it added up to (the outline's header), then the keys."""
     fields = dict(header_fields(trace_header(trace)))
     lines = [f"{label}: {fields[label]}" for label in _HEADER_FIELDS if label in fields]
-    panel = Panel(Text("\n".join(lines)), title=title, title_align="left", expand=False)
+    panel = Panel(Text("\n".join(lines)), title=Text(title), title_align="left", expand=False)
     return Group(panel, keys_line()) if keys else panel
 
 
