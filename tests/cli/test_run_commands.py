@@ -134,3 +134,18 @@ def test_export_into_a_folder_path_is_one_line(recorded: Path, tmp_path: Path) -
     result = replay("export", str(recorded / SEARCH), "--format", "json", "-o", str(tmp_path))
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path: Path) -> None:
+    from trace_ops import ToolCall, Trace, save_cassette
+
+    big = tmp_path / "big.trace.yaml"
+    save_cassette(Trace(events=[ToolCall(name="t", input=i, output="x" * 500) for i in range(400)]), big)
+    script = Path(sys.executable).parent / "replay"
+    process = subprocess.Popen(
+        [str(script), "inspect", str(big), "-v"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stdout.readline()
+    process.stdout.close()  # `replay inspect -v big | head -1`
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0 and stderr == b""
