@@ -1,5 +1,5 @@
-"""Is a cassette sound? Schema (version, required fields, types), integrity (each call's
-fingerprint is the one its recorded request gives) and no secret left in it.
+"""Is a cassette sound? Schema (version, required fields, types, each recorded stream readable),
+integrity (each call's fingerprint is the one its recorded request gives) and no secret left.
 
 A cassette that loads can still be wrong: a hand edit of a prompt keeps the old fingerprint,
 and the answer beside it was recorded for another request (loading matches on the edited
@@ -63,6 +63,7 @@ def validate_trace(trace: Trace, file: str, stored: list[Any] | None = None) -> 
 
     `stored`: the fingerprints as the file has them, by event (loading replaces them with the
     true ones, so `validate_cassette` reads them from the document); default the events' own."""
+    from trace_ops._stream_check import stream_problem
     from trace_ops.matching import fingerprint
     from trace_ops.scrub import DEFAULT_SCRUBBER
 
@@ -74,6 +75,10 @@ def validate_trace(trace: Trace, file: str, stored: list[Any] | None = None) -> 
         recorded: Any = None
         if isinstance(event, LLMCall):
             recorded = event.fingerprint if stored is None else stored[index] if index < len(stored) else None
+        if isinstance(event, LLMCall) and event.stream is not None:
+            damage = stream_problem(event.stream)
+            if damage is not None:  # replay would stop at this call
+                problems.append(Problem(file, f"{where}.stream", f"damaged stream: {damage}", "schema"))
         if isinstance(event, LLMCall) and recorded:
             expected = fingerprint(event.endpoint, event.request)
             if expected != recorded:

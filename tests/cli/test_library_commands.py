@@ -6,8 +6,11 @@ import json
 import os
 from pathlib import Path
 
+import openai
+
 from tests.cli.test_cli import replay
-from trace_ops import load_cassette, save_cassette
+from trace_ops import Recorder, load_cassette, save_cassette
+from trace_ops.testing import FakeLLMServer
 
 AGENT = Path("cassettes") / "test_agent"
 GONE = Path("cassettes") / "test_gone" / "test_x.trace.yaml"
@@ -182,3 +185,23 @@ def test_validate_names_the_location_of_a_schema_problem(library: Path) -> None:
     result = replay("validate", str(path))
     assert result.returncode == 1
     assert result.stdout.splitlines()[0].startswith(f"{path}: events[0].provider: ")
+
+
+def test_validate_finds_a_damaged_stream_that_loads_but_would_not_replay(
+    fake_llm: FakeLLMServer, tmp_path: Path
+) -> None:
+    client = openai.OpenAI(base_url=fake_llm.openai_base_url, api_key="sk-test", max_retries=0)
+    path = tmp_path / "stream.trace.yaml"
+    with Recorder(save_to=path):
+        chunks = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Echo: hi"
+    assert replay("validate", str(path)).returncode == 0
+    lines = path.read_text(encoding="utf-8").split("\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith("    data: {"))
+    lines[first] = lines[first][: len(lines[first]) // 2]  # a chunk cut in half
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = replay("validate", str(path))
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{path}: events[0].stream: damaged stream: event 0: invalid JSON")
