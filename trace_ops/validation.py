@@ -1,9 +1,10 @@
-"""Is a cassette sound? Schema (version, required fields, types), integrity (each call's
-fingerprint is the one its recorded request gives) and no secret left in it.
+"""Is a cassette sound? Schema (version, required fields, types, each recorded stream readable),
+integrity (each call's fingerprint is the one its recorded request gives) and no secret left.
 
 A cassette that loads can still be wrong: a hand edit of a prompt keeps the old fingerprint,
-so replay would match requests the file no longer shows; a secret pasted into a prompt after
-recording was never scrubbed. `replay validate` reports these, one line per problem.
+and the answer beside it was recorded for another request (loading matches on the edited
+one); a secret pasted into a prompt after recording was never scrubbed. `replay validate`
+reports these, one line per problem.
 """
 
 from __future__ import annotations
@@ -57,8 +58,12 @@ def _recorded_values(event: Event) -> dict[str, Any]:
     return {}
 
 
-def validate_trace(trace: Trace, file: str) -> list[Problem]:
-    """The integrity and secret problems of a loaded trace (its schema was checked by loading)."""
+def validate_trace(trace: Trace, file: str, stored: list[Any] | None = None) -> list[Problem]:
+    """The integrity and secret problems of a loaded trace (its schema was checked by loading).
+
+    `stored`: the fingerprints as the file has them, by event (loading replaces them with the
+    true ones, so `validate_cassette` reads them from the document); default the events' own."""
+    from trace_ops._stream_check import stream_problem
     from trace_ops.matching import fingerprint
     from trace_ops.scrub import DEFAULT_SCRUBBER
 
@@ -67,12 +72,19 @@ def validate_trace(trace: Trace, file: str) -> list[Problem]:
         problems.append(Problem(file, finding.where, f"secret left: {finding.reason}", "secret"))
     for index, event in enumerate(trace.events):
         where = f"events[{index}]"
-        if isinstance(event, LLMCall) and event.fingerprint:
+        recorded: Any = None
+        if isinstance(event, LLMCall):
+            recorded = event.fingerprint if stored is None else stored[index] if index < len(stored) else None
+        if isinstance(event, LLMCall) and event.stream is not None:
+            damage = stream_problem(event.stream)
+            if damage is not None:  # replay would stop at this call
+                problems.append(Problem(file, f"{where}.stream", f"damaged stream: {damage}", "schema"))
+        if isinstance(event, LLMCall) and recorded:
             expected = fingerprint(event.endpoint, event.request)
-            if expected != event.fingerprint:
+            if expected != recorded:
                 message = (
-                    f"fingerprint {event.fingerprint} does not match the recorded request ({expected}): "
-                    "the request was edited after recording; re-record it or fix the fingerprint"
+                    f"fingerprint {recorded} is not the request's ({expected}): the request was edited "
+                    "after recording, so its answer was recorded for another request; re-record it"
                 )
                 problems.append(Problem(file, f"{where}.fingerprint", message, "fingerprint"))
         for finding in DEFAULT_SCRUBBER.find(_recorded_values(event), where):
@@ -92,11 +104,16 @@ def _schema_problem(file: str, error: CassetteError) -> Problem:
 
 def validate_cassette(path: str | os.PathLike[str]) -> list[Problem]:
     """Every problem of the cassette at `path`; an empty list means it is sound."""
+    from trace_ops._files import read_bytes
     from trace_ops.cassette import load_cassette
+    from trace_ops.cassette.safe_yaml import parse
 
     file = os.fspath(path)
     try:
         trace = load_cassette(file)
+        document, _ = parse(read_bytes(file), file)
     except CassetteError as error:
         return [_schema_problem(file, error)]
-    return validate_trace(trace, file)
+    events = document.get("events") if isinstance(document, dict) else None
+    stored = [e.get("fingerprint") if isinstance(e, dict) else None for e in events or []]
+    return validate_trace(trace, file, stored)

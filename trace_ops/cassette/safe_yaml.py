@@ -365,3 +365,4 @@ def parse(text: str | bytes, source: str) -> tuple[Any, bool]:
         raise CassetteError(f"{source}: not UTF-8 text (bad byte at offset {exc.start})") from None
     except RecursionError:
         raise CassetteError(f"{source}: invalid cassette: nesting too deep") from None
+

@@ -8,6 +8,7 @@ it for a bug of ours).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -38,14 +39,14 @@ def run_command(name: str, run: Callable[[argparse.Namespace], int], args: argpa
         return run(args)
     except (UsageError, TraceOpsError) as error:
         _fail(name, str(error))
+    except BrokenPipeError:  # `replay ls | head`: the reader left; that is not an error
+        _silence_stdout()
+        return EXIT_OK
     except OSError as error:  # a path that cannot be read or written
         where = f"{error.filename}: " if error.filename else ""
         _fail(name, f"{where}{error.strerror or error}")
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `replay ls | head`: the reader left; that is not an error
-        sys.stderr.close()
-        return EXIT_OK
     except Exception as error:  # a bug of ours: still one line, the traceback on request
         if os.environ.get("TRACE_OPS_DEBUG"):
             traceback.print_exc()
@@ -54,9 +55,24 @@ def run_command(name: str, run: Callable[[argparse.Namespace], int], args: argpa
     return EXIT_USAGE
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: the exit's final flush must not hit the closed pipe again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def _fail(name: str, message: str) -> None:
     first = message.strip().splitlines()[0] if message.strip() else "failed"
     print(f"replay {name}: {first}", file=sys.stderr)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader left (`replay ls | head`): not an error, so run_command's exit 0, not rich's 1."""
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def make_console(file: IO[str] | None = None) -> Console:
@@ -64,7 +80,7 @@ def make_console(file: IO[str] | None = None) -> Console:
     stream = file if file is not None else sys.stdout
     tty = stream.isatty()
     plain = not tty or bool(os.environ.get("NO_COLOR"))
-    return Console(
+    return _Console(
         file=stream,
         no_color=plain,
         color_system=None if plain else "auto",
