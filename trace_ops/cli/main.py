@@ -29,7 +29,7 @@ COMMANDS: dict[str, Command] = {
     "diff": Command(None, "the semantic diff of two cassettes (exit 1 when they differ)"),
     "export": Command(None, "write a cassette as JSON (or OTLP) for other tools"),
     "debug": Command(None, "step through a recorded run in the terminal"),
-    "report": Command(None, "write a self-contained HTML report of a run"),
+    "report": Command("trace_ops.cli.report_cmd", "write a self-contained HTML report of a run"),
     "ls": Command(None, "one line per cassette under a folder"),
     "stats": Command(None, "totals per model, per tool, and the most expensive tests"),
     "prune": Command(None, "delete old or unused cassettes inside a folder"),

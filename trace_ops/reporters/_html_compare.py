@@ -29,6 +29,9 @@ def compare_view(old: Trace, new: Trace) -> str:
     diff = diff_traces(old, new)
     old_rows, new_rows = event_rows(old), event_rows(new)
     old_header, new_header = trace_header(old, old_rows), trace_header(new, new_rows)
+    edits = diff.trajectory.edits if diff.trajectory is not None else ()
+    old_edits = {e.old_index: e.op for e in edits if e.old_index is not None}
+    new_edits = {e.new_index: e.op for e in edits if e.new_index is not None}
     return "\n".join(
         [
             _runs(old_header, new_header),
@@ -39,9 +42,9 @@ def compare_view(old: Trace, new: Trace) -> str:
             _text_diffs(diff),
             "</section>",
             '<section id="trajectories"><h2>Trajectories</h2><h3>Old</h3>',
-            trajectory(old_rows, "o") if old_rows else '<p class="empty">no steps</p>',
+            trajectory(old_rows, "o", old_edits) if old_rows else '<p class="empty">no steps</p>',
             "<h3>New</h3>",
-            trajectory(new_rows, "n") if new_rows else '<p class="empty">no steps</p>',
+            trajectory(new_rows, "n", new_edits) if new_rows else '<p class="empty">no steps</p>',
             "</section>",
             _aligned(old, new, old_rows, new_rows, diff),
         ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,13 +63,15 @@ def card(key: str, value: str, sub: str = "", *, small: bool = False, bad: bool 
     )
 
 
-def trajectory(rows: Sequence[EventRow], prefix: str) -> str:
-    """The run as a path of step labels, each a link to its event."""
+def trajectory(rows: Sequence[EventRow], prefix: str, edits: Mapping[int, str] | None = None) -> str:
+    """The run as a path of step labels, each a link to its event; `edits` marks steps by index
+    (`inserted`, `removed`, `changed`: the diff's trajectory edits)."""
     items = []
     for row in rows[:_PATH_STEPS]:
         err = " err" if row.error is not None else ""
+        edit = f" edit-{edits[row.index]}" if edits and row.index in edits else ""
         items.append(
-            f'<li><a class="step k-{esc(row.kind)}{err}" href="#{prefix}{row.number}" '
+            f'<li><a class="step k-{esc(row.kind)}{err}{edit}" href="#{prefix}{row.number}" '
             f'title="#{row.number}">{esc(row.label)}</a></li>'
         )
     if len(rows) > _PATH_STEPS:
