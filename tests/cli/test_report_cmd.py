@@ -42,7 +42,7 @@ def test_report_compare_writes_the_diff_view(fake_llm: FakeLLMServer, tmp_path: 
     assert result.returncode == 0, result.stderr  # a diff in a report is not a finding: the page is
     page = out.read_text(encoding="utf-8")
     assert "<title>old.trace.yaml vs new.trace.yaml</title>" in page
-    assert 'class="op-inserted"' in page and "New tools used: browse" in page
+    assert 'class="arow op-inserted"' in page and "New tools used: browse" in page
 
 
 def test_a_bad_or_missing_cassette_is_one_line(tmp_path: Path) -> None:

@@ -150,10 +150,10 @@ def test_the_compare_view_says_what_the_diff_says_and_marks_the_steps(
     diff = diff_traces(old, new)
     for line in diff.summary().splitlines()[1:]:
         assert line.strip() in text, line
-    rows = page.having("tr")
-    ops = [a["class"] for a in rows if a.get("class", "").startswith("op-")]
+    ops = [a["class"].split()[1] for a in page.having("div", "arow") if a.get("id", "").startswith("s")]
     assert ops == ["op-same", "op-same", "op-inserted", "op-same", "op-same", "op-same"]
-    inserted = source_between(render_html_report(old, compare=new), 'class="op-inserted"', "</tr>")
+    source = render_html_report(old, compare=new)
+    inserted = source_between(source, 'class="arow op-inserted"', '<div class="arow')
     assert 'id="n3"' in inserted and "tool:browse" in inserted
     assert {a["id"] for a in page.having("details", "event")} >= {"o1", "o5", "n1", "n6"}
     assert "New tools used: browse" in text and "Old run" in text and "Figures" in text
@@ -164,10 +164,10 @@ def test_a_changed_answer_marks_its_pair_and_says_why(fake_llm: FakeLLMServer, t
     new = record_run(fake_llm, tmp_path / "new.trace.yaml", hostile=True)
     source = render_html_report(old, compare=new)
     page = Page(source)
-    ops = [a["class"] for a in page.having("tr") if a.get("class", "").startswith("op-")]
+    ops = [a["class"].split()[1] for a in page.having("div", "arow") if a.get("id", "").startswith("s")]
     # every call and tool saw the changed question; the diff does not compare a decision's detail
     assert ops == ["op-changed", "op-changed", "op-changed", "op-same", "op-changed"]
-    first = source_between(source, 'id="s1"', "</tr>")
+    first = source_between(source, 'id="s1"', '<div class="arow')
     assert "Requested tool args changed: search" in Page(first).text
     assert "Prompt diffs" in page.text and "Response diffs" in page.text
     assert len(page.having("script")) == 1 and page.text.count(HOSTILE) >= 5

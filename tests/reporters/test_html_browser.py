@@ -107,18 +107,18 @@ def test_a_hostile_answer_does_not_run_and_reads_as_text(page: Page, reports: di
 
 def test_the_compare_view_shows_the_changed_step(page: Page, reports: dict[str, Path]) -> None:
     _open_clean(page, reports["compare"])
-    rows = "[...document.querySelectorAll('table.align tbody tr')].map(r => r.className)"
+    rows = "[...document.querySelectorAll('.align .arow[id]')].map(r => r.classList[1])"
     assert page.evaluate(rows) == ["op-same", "op-same", "op-inserted", "op-same", "op-same", "op-same"]
-    inserted = "document.querySelector('tr.op-inserted')"
-    assert page.evaluate(f"{inserted}.cells[1].textContent") == ""  # not in the old run
-    assert "tool:browse" in page.evaluate(f"{inserted}.cells[2].innerText")
-    page.click("tr.op-inserted #n3 > summary")
+    sides = "[...document.querySelectorAll('.arow.op-inserted > .side')].map(s => s.innerText)"
+    old_side, new_side = page.evaluate(sides)
+    assert old_side == "" and "tool:browse" in new_side  # only in the new run
+    page.click(".arow.op-inserted #n3 > summary")
     assert page.evaluate("document.getElementById('n3').open") is True
     assert "https://example.org/lyon" in page.evaluate("document.getElementById('n3').innerText")
     changes = page.evaluate("document.getElementById('changes').innerText")
     assert "TRAJECTORY CHANGED" in changes and "New tools used: browse" in changes
     page.click("#changed-only")
-    assert page.evaluate("[...document.querySelectorAll('tr.op-same')].every(r => r.offsetParent === null)")
+    assert page.evaluate("[...document.querySelectorAll('.arow.op-same')].every(r => !r.checkVisibility())")
     page.screenshot(ARTIFACTS / "report-compare.png", full_page=True)
     assert page.console_problems() == []
 

@@ -232,13 +232,11 @@ def _aligned(
         if note_list:
             cells[1 if j is not None else 0] += f'<ul class="notes">{note_list}</ul>'
         body.append(
-            f'<tr class="op-{op}" id="s{number}"><td class="mark" title="{op}">{_MARKS[op]}</td>'
-            f"<td>{cells[0]}</td><td>{cells[1]}</td></tr>"
+            f'<div class="arow op-{op}" id="s{number}"><div class="mark" title="{op}">{_MARKS[op]}</div>'
+            f'<div class="side">{cells[0]}</div><div class="side">{cells[1]}</div></div>'
         )
-    head = (
-        '<colgroup><col class="mark"><col><col></colgroup>'
-        "<thead><tr><th></th><th>Old run</th><th>New run</th></tr></thead>"
-    )
+    # rows of a grid, not of a table: each is laid out only when scrolled to (content-visibility)
+    head = '<div class="arow head"><div></div><div>Old run</div><div>New run</div></div>'
     legend = (
         '<span class="count">= same · ~ changed · + only in the new run · \u2212 only in the old run</span>'
     )
@@ -249,7 +247,7 @@ def _aligned(
     )
     return (
         f'<section id="aligned"><h2>Steps, aligned</h2>{toolbar}'
-        f'<table class="align">{head}<tbody>{"".join(body)}</tbody></table></section>'
+        f'<div class="align">{head}{"".join(body)}</div></section>'
     )
 
 

@@ -47,7 +47,7 @@
   var changedOnly = document.getElementById("changed-only");
   if (changedOnly) {
     changedOnly.addEventListener("change", function () {
-      Array.prototype.forEach.call(document.querySelectorAll("tr.op-same"), function (row) {
+      Array.prototype.forEach.call(document.querySelectorAll(".arow.op-same"), function (row) {
         row.classList.toggle("hidden", changedOnly.checked);
       });
     });
