@@ -59,7 +59,10 @@ def test_an_unwritable_output_is_one_line(fake_llm: FakeLLMServer, tmp_path: Pat
     record_run(fake_llm, cassette)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
-    _one_line_error(replay("report", str(cassette), "-o", str(blocker / "report.html")), "a-file")
+    _one_line_error(replay("report", str(cassette), "-o", str(blocker / "report.html")), "a-file/report.html")
+    _one_line_error(
+        replay("report", str(cassette), "-o", "/proc/report.html"), "/proc/report.html: cannot write"
+    )
     _one_line_error(replay("report", str(cassette), "-o", str(tmp_path)), "is a folder")
     assert blocker.read_text(encoding="utf-8") == "not a folder"
 

@@ -54,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
             if other is None
             else f"{Path(args.cassette).name} vs {Path(args.compare).name}"
         )
-    written = generate_html_report(trace, output, compare=other, title=title)
+    try:
+        written = generate_html_report(trace, output, compare=other, title=title)
+    except OSError as error:  # named for the file asked for, not the temp file beside it
+        raise UsageError(f"{args.output}: cannot write it ({error.strerror or error})") from None
     events = len(trace.events) if other is None else f"{len(trace.events)} + {len(other.events)}"
     print(f"wrote {written} ({written.stat().st_size:,} bytes, {events} events)")
     return EXIT_OK
