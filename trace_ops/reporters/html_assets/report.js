@@ -8,6 +8,8 @@
     var id = decodeURIComponent(location.hash.slice(1));
     var target = id ? document.getElementById(id) : null;
     if (target && target.tagName === "DETAILS") {
+      var row = target.closest(".arow");  // shown even when a filter had hidden it
+      (row || target).classList.remove("hidden");
       target.open = true;
       target.scrollIntoView({ block: "start" });
     }
