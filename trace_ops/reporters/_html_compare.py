@@ -187,9 +187,7 @@ def _pair_notes(diff: TraceDiff) -> dict[Pair, list[str]]:
     return notes
 
 
-def _steps(
-    n_old: int, n_new: int, ops: list[tuple[str, int, int, int, int]]
-) -> list[tuple[str, int | None, int | None]]:
+def _steps(ops: list[tuple[str, int, int, int, int]]) -> list[tuple[str, int | None, int | None]]:
     """(op, old index, new index) per row: `equal` pairs, `replace` blocks paired in order."""
     rows: list[tuple[str, int | None, int | None]] = []
     for tag, i1, i2, j1, j2 in ops:
@@ -219,7 +217,7 @@ def _aligned(
     disappeared = {e.index for e in diff.errors_disappeared}
     old_writer, new_writer = EventWriter("o"), EventWriter("n")
     body = []
-    for number, (op, i, j) in enumerate(_steps(len(old_rows), len(new_rows), ops), 1):
+    for number, (op, i, j) in enumerate(_steps(ops), 1):
         said = notes.get((i, j), []) if i is not None and j is not None else []
         if op == "same" and (said or j in appeared or i in disappeared):
             op = "changed"
