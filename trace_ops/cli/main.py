@@ -31,7 +31,7 @@ COMMANDS: dict[str, Command] = {
     "diff": Command("trace_ops.cli.diff_cmd", "the semantic diff of two cassettes (exit 1 when they differ)"),
     "export": Command("trace_ops.cli.export_cmd", "write a cassette as JSON (or OTLP) for other tools"),
     "debug": Command("trace_ops.cli.debug_cmd", "step through a recorded run in the terminal"),
-    "report": Command(None, "write a self-contained HTML report of a run"),
+    "report": Command("trace_ops.cli.report_cmd", "write a self-contained HTML report of a run"),
     "ls": Command("trace_ops.cli.ls_cmd", "one line per cassette under a folder"),
     "stats": Command("trace_ops.cli.stats_cmd", "totals per model, per tool, and the most expensive tests"),
     "prune": Command("trace_ops.cli.prune_cmd", "delete old or unused cassettes inside a folder"),
