@@ -28,7 +28,17 @@ from trace_ops.errors import (
 from trace_ops.modes import RecordMode
 from trace_ops.recorder import Recorder
 from trace_ops.replayer import Replayer
-from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
+from trace_ops.trace import (
+    AgentDecision,
+    ErrorEvent,
+    Event,
+    Judgment,
+    LLMCall,
+    McpRequest,
+    McpToolCall,
+    ToolCall,
+    Trace,
+)
 
 if TYPE_CHECKING:
     from trace_ops.cost import PriceWarning, price_data_version, register_price
@@ -95,6 +105,8 @@ __all__ = [
     "Event",
     "Judgment",
     "LLMCall",
+    "McpRequest",
+    "McpToolCall",
     "PriceWarning",
     "RecordMode",
     "RecordModeError",

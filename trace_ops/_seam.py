@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from trace_ops._not_recorded import mark_not_recorded
 from trace_ops.matching import fingerprint
 from trace_ops.scrub import Scrubber
-from trace_ops.trace import Deferred, Event, LLMCall, ToolCall, utc_now_iso
+from trace_ops.trace import Deferred, Event, LLMCall, ToolCall, Trace, utc_now_iso
 
 
 class SeamSession(Protocol):
@@ -70,6 +70,20 @@ class SeamSession(Protocol):
 
     def replayed_tool_call(self, name: str, input: Any) -> ToolCall | None:
         """The recorded call of a tool when tools are replayed, else None."""
+        ...
+
+    def replaying_from(self) -> Trace | None:
+        """The cassette this session answers calls from, None when it only records."""
+        ...
+
+    @property
+    def records_misses(self) -> bool:
+        """Whether a call the cassette cannot answer goes live and is recorded."""
+        ...
+
+    def refuse(self, what: str) -> Exception:
+        """A mismatch error for `what` (a call nothing recorded answers) naming the cassette, kept
+        among the session's failures so the test fails even if the caller swallows it."""
         ...
 
 

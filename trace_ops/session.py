@@ -24,7 +24,7 @@ from trace_ops._plain import jsonable
 from trace_ops._saving import BeforeRecord, trace_to_save
 from trace_ops._seam import CallHandle
 from trace_ops.cassette import load_cassette
-from trace_ops.errors import TraceOpsError
+from trace_ops.errors import CassetteMismatchError, TraceOpsError
 from trace_ops.matching import (
     MATCH_FIELDS,
     MatchIndex,
@@ -274,6 +274,19 @@ class Session:
         if self.missing:
             raise self._failure(self._not_found())
         raise self._failure(mismatch_error(event, number, self.path, self._index, self._hint()))
+
+    def replaying_from(self) -> Trace | None:
+        """The loaded cassette when this session replays (interceptors of other protocols, MCP, use it)."""
+        return self.cassette if self.policy.replay else None
+
+    @property
+    def records_misses(self) -> bool:
+        return self.policy.record_misses
+
+    def refuse(self, what: str) -> TraceOpsError:
+        """No recording answers `what`: a mismatch error naming this cassette, kept among the failures."""
+        where = str(self.path) if self.path is not None else "(in-memory cassette)"
+        return self._failure(CassetteMismatchError(f"{what} in cassette {where}; {self._hint()}"))
 
     def refuse_undescribed(self, provider: str, endpoint: str, exc: Exception) -> Exception | None:
         """A strict replay cannot match a request trace_ops could not describe: its error."""

@@ -202,6 +202,34 @@ class ToolCall(Event):
 
 
 @dataclass(eq=False)
+class McpToolCall(ToolCall):
+    """An MCP `tools/call` the agent's MCP client made: a tool call to the diff and the assertions.
+
+    `output` is the server's result as it came over the wire (`content`, `isError`, ...);
+    `rpc_error` the JSON-RPC error when the server refused the call."""
+
+    kind: ClassVar[str] = "mcp_tool_call"
+    server: str = ""
+    rpc_error: dict[str, Any] | None = None
+
+
+@dataclass(eq=False)
+class McpRequest(Event):
+    """Any other request of an MCP client (`initialize`, `tools/list`, `resources/read`, ...)."""
+
+    kind: ClassVar[str] = "mcp_request"
+    server: str
+    method: str
+    params: Any = None
+    result: Any = None
+    rpc_error: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"mcp:{self.method}"
+
+
+@dataclass(eq=False)
 class AgentDecision(Event):
     """A routing, delegation or planning step the agent took."""
 
@@ -261,7 +289,7 @@ def derive_with(*, view: Callable[[LLMCall], ResponseView], cost: Callable[[LLMC
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (LLMCall, ToolCall, AgentDecision, ErrorEvent, Judgment)
+    cls.kind: cls for cls in (LLMCall, ToolCall, AgentDecision, ErrorEvent, Judgment, McpToolCall, McpRequest)
 }
 
 

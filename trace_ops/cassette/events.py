@@ -6,7 +6,7 @@ from typing import Any
 
 from trace_ops.cassette.codec import NUMBER, Reader, write_timing
 from trace_ops.scrub import Scrubber
-from trace_ops.trace import AgentDecision, ErrorEvent, Judgment, ToolCall
+from trace_ops.trace import AgentDecision, ErrorEvent, Judgment, McpRequest, McpToolCall, ToolCall
 
 
 class ToolCallCodec:
@@ -33,6 +33,62 @@ class ToolCallCodec:
             output=data.get("output"),
             error=r.get(data, "error", str, where),
             call_id=r.get(data, "call_id", str, where),
+            **timing,
+        )
+
+
+class McpToolCallCodec:
+    """An MCP tools/call: the server, the tool, its arguments, the wire result or JSON-RPC error."""
+
+    kind = McpToolCall.kind
+
+    def to_dict(self, event: McpToolCall, scrub: Scrubber) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.kind, "server": scrub.text(event.server), "name": event.name}
+        write_timing(event, out)
+        out["input"] = scrub.data(event.input)
+        out["output"] = scrub.data(event.output)
+        if event.error is not None:
+            out["error"] = scrub.text(event.error)
+        if event.rpc_error is not None:
+            out["rpc_error"] = scrub.data(event.rpc_error)
+        return out
+
+    def from_dict(self, r: Reader, data: dict[str, Any], where: str) -> McpToolCall:
+        timing = r.timing(data, where)
+        return McpToolCall(
+            name=r.get(data, "name", str, where, required=True),
+            server=r.get(data, "server", str, where, required=True),
+            input=data.get("input"),
+            output=r.get(data, "output", dict, where),
+            error=r.get(data, "error", str, where),
+            rpc_error=r.get(data, "rpc_error", dict, where),
+            **timing,
+        )
+
+
+class McpRequestCodec:
+    """Another MCP request (initialize, tools/list, resources/read, ...): method, params, result."""
+
+    kind = McpRequest.kind
+
+    def to_dict(self, event: McpRequest, scrub: Scrubber) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.kind, "server": scrub.text(event.server), "method": event.method}
+        write_timing(event, out)
+        if event.params is not None:
+            out["params"] = scrub.data(event.params)
+        out["result"] = scrub.data(event.result)
+        if event.rpc_error is not None:
+            out["rpc_error"] = scrub.data(event.rpc_error)
+        return out
+
+    def from_dict(self, r: Reader, data: dict[str, Any], where: str) -> McpRequest:
+        timing = r.timing(data, where)
+        return McpRequest(
+            server=r.get(data, "server", str, where, required=True),
+            method=r.get(data, "method", str, where, required=True),
+            params=r.get(data, "params", dict, where),
+            result=r.get(data, "result", dict, where),
+            rpc_error=r.get(data, "rpc_error", dict, where),
             **timing,
         )
 

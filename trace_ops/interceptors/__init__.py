@@ -13,6 +13,7 @@ import wrapt
 
 from trace_ops.interceptors.anthropic import AnthropicInterceptor
 from trace_ops.interceptors.litellm import LiteLLMInterceptor
+from trace_ops.interceptors.mcp import McpInterceptor
 from trace_ops.interceptors.openai import OpenAIInterceptor
 
 
@@ -25,7 +26,12 @@ class Interceptor(Protocol):
     def version(self) -> str | None: ...
 
 
-INTERCEPTORS: list[Interceptor] = [OpenAIInterceptor(), AnthropicInterceptor(), LiteLLMInterceptor()]
+INTERCEPTORS: list[Interceptor] = [
+    OpenAIInterceptor(),
+    AnthropicInterceptor(),
+    LiteLLMInterceptor(),
+    McpInterceptor(),
+]
 
 _lock = threading.RLock()
 _active = 0
