@@ -116,4 +116,21 @@ def validate_cassette(path: str | os.PathLike[str]) -> list[Problem]:
         return [_schema_problem(file, error)]
     events = document.get("events") if isinstance(document, dict) else None
     stored = [e.get("fingerprint") if isinstance(e, dict) else None for e in events or []]
-    return validate_trace(trace, file, stored)
+    return _header_problems(file, document) + validate_trace(trace, file, stored)
+
+
+#: Header fields loading tolerates without, that every recording writes.
+_HEADER_FIELDS = {
+    "id": "a new random id is made on every load, so reports of one run disagree",
+    "created_at": "its age is unknown (prune falls back to the file's time)",
+}
+
+
+def _header_problems(file: str, document: Any) -> list[Problem]:
+    header = document.get("trace") if isinstance(document, dict) else None
+    header = header if isinstance(header, dict) else {}
+    return [
+        Problem(file, f"trace.{key}", f"missing: {why}", "schema")
+        for key, why in _HEADER_FIELDS.items()
+        if not header.get(key)
+    ]

@@ -205,3 +205,31 @@ def test_validate_finds_a_damaged_stream_that_loads_but_would_not_replay(
     result = replay("validate", str(path))
     assert result.returncode == 1
     assert result.stdout.startswith(f"{path}: events[0].stream: damaged stream: event 0: invalid JSON")
+
+
+def test_validate_names_missing_header_fields(library: Path) -> None:
+    path = library / AGENT / "test_search.trace.yaml"
+    text = path.read_text(encoding="utf-8")
+    lines = [line for line in text.split("\n") if not line.startswith(("  id: ", "  created_at: "))]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = replay("validate", str(path))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[:2] == [
+        f"{path}: trace.id: missing: a new random id is made on every load, so reports of one run disagree",
+        f"{path}: trace.created_at: missing: its age is unknown (prune falls back to the file's time)",
+    ]
+
+
+def test_stats_keep_unknown_prices_apart(library: Path) -> None:
+    from tests.diff.traces import chat
+    from trace_ops import Trace
+
+    save_cassette(Trace(events=[chat("no-such-model-xyz")]), library / AGENT / "test_unpriced.trace.yaml")
+    data = json.loads(replay("stats", str(library / "cassettes"), "--json").stdout)
+    assert data["cassettes"] == 4 and data["unpriced"] == 1
+    assert {"model": "no-such-model-xyz", "calls": 1, "tokens": 120, "cost_usd": None} in data["models"]
+    assert "test_agent/test_unpriced" not in [e["name"] for e in data["most_expensive"]]
+    text = replay("stats", str(library / "cassettes")).stdout
+    assert "(1 cassette not priced, left out)" in text
+    ls = replay("ls", str(library / "cassettes"), "--sort", "cost").stdout.splitlines()
+    assert ls[-1].split()[0] == "test_agent/test_unpriced" and " unknown " in ls[-1]

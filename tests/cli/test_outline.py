@@ -32,7 +32,7 @@ def test_header_adds_up_the_recorded_run(fake_llm: FakeLLMServer, tmp_path: Path
     assert header.duration_ms >= 12.5
     assert header.models[0].startswith("gpt-4o-mini") and header.tools == ("search",)
     fields = dict(header_fields(header))
-    assert fields["Events"] == "4 (3 LLM calls, 1 tool calls)"
+    assert fields["Events"] == "4 (3 LLM calls, 1 tool call)"
     assert fields["Cost"].startswith("$") and "openai" in fields["Recorded with"]
     assert json.dumps(header.as_dict())  # plain data, ready for --json
 

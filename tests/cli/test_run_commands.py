@@ -21,7 +21,7 @@ def test_inspect_shows_header_trajectory_and_one_line_per_event(recorded: Path) 
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "\x1b[" not in out  # piped: plain text
-    assert "Events:        4 (3 LLM calls, 1 tool calls)" in out
+    assert "Events:        4 (3 LLM calls, 1 tool call)" in out
     assert "Recorded with: trace_ops " in out and "openai " in out and "anthropic " in out
     assert "Price data:    genai-prices" in out and "Cost:          $0.0000" in out
     trajectory = (

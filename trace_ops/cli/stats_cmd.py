@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _lines(stats: CatalogStats) -> list[Text]:
-    unpriced = f" ({stats.unpriced} cassettes not priced)" if stats.unpriced else ""
+    plural = "s" if stats.unpriced != 1 else ""
+    unpriced = f" ({stats.unpriced} cassette{plural} not priced, left out)" if stats.unpriced else ""
     out = [
         Text(
             f"Cassettes:  {stats.cassettes:,}"

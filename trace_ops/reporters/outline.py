@@ -326,6 +326,10 @@ def event_details(event: Event) -> list[Section]:
 # ---------------------------------------------------------------- formatted text for renderers
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def header_fields(header: TraceHeader) -> list[tuple[str, str]]:
     """The header as (label, text) pairs, formatted the way every report formats figures."""
     sdks = ", ".join(f"{name} {version}" for name, version in header.sdk_versions.items()) or "none recorded"
@@ -334,7 +338,11 @@ def header_fields(header: TraceHeader) -> list[tuple[str, str]]:
         ("Created", header.created_at),
         ("Recorded with", f"trace_ops {header.trace_ops_version}; {sdks}"),
         ("Price data", header.price_data or "not recorded"),
-        ("Events", f"{header.events:,} ({header.llm_calls:,} LLM calls, {header.tool_calls:,} tool calls)"),
+        (
+            "Events",
+            f"{header.events:,} ({_count(header.llm_calls, 'LLM call')}, "
+            f"{_count(header.tool_calls, 'tool call')})",
+        ),
         (
             "Tokens",
             f"{header.tokens:,} ({header.input_tokens:,} in / {header.output_tokens:,} out)",
