@@ -11,9 +11,12 @@ from typing import Any, Protocol
 
 import wrapt
 
+from trace_ops import providers
+from trace_ops.interceptors._stainless import StainlessInterceptor
 from trace_ops.interceptors.anthropic import AnthropicInterceptor
 from trace_ops.interceptors.litellm import LiteLLMInterceptor
 from trace_ops.interceptors.openai import OpenAIInterceptor
+from trace_ops.interceptors.transport import http_interceptors
 
 
 class Interceptor(Protocol):
@@ -25,7 +28,19 @@ class Interceptor(Protocol):
     def version(self) -> str | None: ...
 
 
-INTERCEPTORS: list[Interceptor] = [OpenAIInterceptor(), AnthropicInterceptor(), LiteLLMInterceptor()]
+INTERCEPTORS: list[Interceptor] = [
+    OpenAIInterceptor(),
+    AnthropicInterceptor(),
+    LiteLLMInterceptor(),
+    # every other provider entry that names its Stainless SDK: no interceptor code of its own
+    *(
+        StainlessInterceptor.for_sdk(entry.name, entry.sdk)
+        for entry in providers.PROVIDERS.values()
+        if entry.sdk is not None
+    ),
+    # the HTTP-level fallback (httpx, httpx2): only for sessions that ask, or cassettes that hold its calls
+    *http_interceptors(),
+]
 
 _lock = threading.RLock()
 _active = 0
