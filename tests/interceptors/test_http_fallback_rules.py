@@ -133,3 +133,22 @@ def test_the_gemini_reader() -> None:
         "m",
     )
     assert gemini.http_endpoint("h", "/v1/chat/completions", {}) is None
+
+
+def test_http_calls_are_no_llm_calls_for_assertions_and_the_diff() -> None:
+    from trace_ops.assertions import assert_max_llm_calls
+    from trace_ops.diff import diff_traces
+    from trace_ops.trace import HTTPCall, LLMCall, Trace
+
+    def http(path: str) -> HTTPCall:
+        return HTTPCall(provider="http", endpoint=f"GET h{path}", request={"method": "GET"}, response={})
+
+    usage = {"prompt_tokens": 3, "completion_tokens": 2}
+    llm = LLMCall(
+        provider="openai", endpoint="chat.completions", request={"model": "gpt-4o"}, response={"usage": usage}
+    )
+    old, new = Trace(events=[http("/a"), llm]), Trace(events=[http("/b"), llm])
+    assert_max_llm_calls(old, 1)  # the http call is not counted
+    assert old.total_llm_calls == 1 and old.llm_calls == [llm] and old.http_calls == old.events[:1]
+    change = diff_traces(old, new).trajectory
+    assert change is not None and change.old[0] == "http:GET h/a" and change.new[0] == "http:GET h/b"
