@@ -152,3 +152,20 @@ def test_http_calls_are_no_llm_calls_for_assertions_and_the_diff() -> None:
     assert old.total_llm_calls == 1 and old.llm_calls == [llm] and old.http_calls == old.events[:1]
     change = diff_traces(old, new).trajectory
     assert change is not None and change.old[0] == "http:GET h/a" and change.new[0] == "http:GET h/b"
+
+
+def test_a_request_we_cannot_describe_goes_live_unrecorded_and_never_replays(
+    fake_llm: FakeLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trace_ops.interceptors import transport
+
+    path = tmp_path / "run.yaml"
+    with Recorder(save_to=path, intercept_http=True):
+        httpx.get(f"{fake_llm.url}/health")
+    monkeypatch.setattr(transport, "describe", lambda request: 1 / 0)
+    with Recorder(save_to=tmp_path / "other.yaml", intercept_http=True) as rec:
+        assert httpx.get(f"{fake_llm.url}/health").json() == {"status": "ok"}  # the live call went on
+    assert rec.unrecorded_count == 1 and "ZeroDivisionError" in rec.unrecorded[0]
+    with Replayer(path), pytest.raises(CassetteMismatchError, match="could not describe"):
+        httpx.get(f"{fake_llm.url}/health")
+    assert fake_llm.request_count == 2

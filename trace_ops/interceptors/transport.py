@@ -125,8 +125,17 @@ def _body(request: Any) -> Any:
 
 
 def _begin(request: Any) -> CallHandle | None:
-    provider, endpoint, described, event_type = describe(request)
+    try:
+        provider, endpoint, described, event_type = describe(request)
+    except Exception as exc:  # a bug of ours: a strict replay refuses the call, a recording marks it
+        url = request.url
+        provider, endpoint, event_type = HTTP_PROVIDER, f"{request.method} {url.host}{url.path}", HTTPCall
+        return begin_llm_call(provider, endpoint, Deferred(_reraise, exc), event_type=event_type)
     return begin_llm_call(provider, endpoint, described, event_type=event_type)
+
+
+def _reraise(exc: Exception) -> dict[str, Any]:
+    raise exc
 
 
 def _sync_wrapper(http: ModuleType) -> Any:
