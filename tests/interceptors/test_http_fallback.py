@@ -326,3 +326,19 @@ def test_the_cassette_fixture_takes_intercept_http(
     monkeypatch.setenv("WITH_FLAG", "0")
     pytester.runpytest().assert_outcomes(passed=1)
     assert server.request_count == 1
+
+
+def test_google_genai_count_tokens_replays(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    server = FakeLLMServer().start()
+    client = gemini_client(server.url)
+    try:
+        with Recorder(save_to=path, intercept_http=True):
+            live = client.models.count_tokens(model=MODEL, contents=QUESTION)
+    finally:
+        server.stop()
+    [call] = load_cassette(path).llm_calls
+    assert (call.provider, call.endpoint) == ("gemini", "models.countTokens")
+    with Replayer(path):
+        replayed = client.models.count_tokens(model=MODEL, contents=QUESTION)
+    assert isinstance(replayed, types.CountTokensResponse) and replayed.total_tokens == live.total_tokens == 6

@@ -169,3 +169,35 @@ def test_a_request_we_cannot_describe_goes_live_unrecorded_and_never_replays(
     with Replayer(path), pytest.raises(CassetteMismatchError, match="could not describe"):
         httpx.get(f"{fake_llm.url}/health")
     assert fake_llm.request_count == 2
+
+
+def test_a_plain_event_stream_is_recorded_as_it_arrived(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    server = FakeLLMServer().start()
+
+    def lines() -> list[str]:
+        with httpx2.Client() as client, client.stream("GET", f"{server.url}/events") as response:
+            return list(response.iter_lines())
+
+    try:
+        with Recorder(save_to=path, intercept_http=True):
+            live = lines()
+    finally:
+        server.stop()
+    assert "data: two" in live
+    [call] = load_cassette(path).http_calls
+    assert call.stream is not None and "data: one" in call.stream and not call.incomplete
+    with Replayer(path):
+        assert lines() == live
+    assert server.request_count == 1
+
+
+def test_an_absolute_url_is_named_by_its_path() -> None:
+    from trace_ops.interceptors import INTERCEPTORS
+
+    together = next(i for i in INTERCEPTORS if i.module_name == "together")
+    assert together.endpoint("POST", "https://api-inference.together.ai/v1/chat/completions") == (  # type: ignore[attr-defined]
+        "chat.completions"
+    )
+    groq = next(i for i in INTERCEPTORS if i.module_name == "groq")
+    assert groq.endpoint("GET", "/openai/v1/models?x=1") == "GET models"  # type: ignore[attr-defined]

@@ -15,7 +15,8 @@ requests always produce byte-identical response bodies.
 What it answers: `POST /v1/chat/completions`, `/v1/responses`, `/v1/embeddings` (OpenAI; also
 cerebras, together and mistral chat), `/openai/v1/chat/completions` (groq), `/v1/messages`,
 `/v1/messages/count_tokens` (Anthropic) and `/v1beta/models/{model}:generateContent`,
-`:streamGenerateContent?alt=sse`, `:countTokens` (Gemini), plain or streamed; `GET /health`. A user message is
+`:streamGenerateContent?alt=sse`, `:countTokens` (Gemini), plain or streamed; `GET /health`
+(JSON) and `GET /events` (an SSE stream of text events), which are no LLM API. A user message is
 echoed (`Echo: ...`); with tools the first tool is called with `{"query": <user text>}`, and a
 tool result is answered `Based on the tool result: ...`. A model named `error-429`,
 `error-500` or `error-400` gets that error; a model name containing `thinking` (Anthropic)
@@ -73,8 +74,10 @@ _GEMINI = re.compile(r"^/v1(?:beta|alpha)?/models/([^/:]+):([A-Za-z]+)$")
 
 def dispatch(method: str, path: str, body: Any) -> Reply:
     """Route one request to its pure answer function (no I/O, no state)."""
-    if method == "GET" and path == "/health":  # a URL that is no LLM API (plain HTTP tests)
+    if method == "GET" and path == "/health":  # URLs that are no LLM API (plain HTTP tests)
         return JsonReply(200, {"status": "ok"})
+    if method == "GET" and path == "/events":
+        return SseReply([b"event: tick\ndata: one\n\n", b"event: tick\ndata: two\n\n"])
     gemini = _GEMINI.match(path) if method == "POST" else None
     if gemini is not None:
         if not isinstance(body, dict):
