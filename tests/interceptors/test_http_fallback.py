@@ -111,6 +111,9 @@ def _check_gemini_cassette(path: Path) -> None:
     ]
     assert all(c.model == MODEL for c in calls)
     assert calls[1].is_stream and calls[1].view.text == f"Echo: {QUESTION}"
+    assert (
+        calls[1].stream is not None and "\r" not in calls[1].stream
+    )  # Gemini's CRLF kept as LF: a text block
     assert calls[2].view.tool_calls[0].name == "search" and calls[2].view.finish_reason == "tool_calls"
     for call in calls:
         assert call.usage is not None and call.usage.input_tokens > 0

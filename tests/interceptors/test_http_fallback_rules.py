@@ -201,3 +201,16 @@ def test_an_absolute_url_is_named_by_its_path() -> None:
     )
     groq = next(i for i in INTERCEPTORS if i.module_name == "groq")
     assert groq.endpoint("GET", "/openai/v1/models?x=1") == "GET models"  # type: ignore[attr-defined]
+
+
+def test_crlf_split_across_chunks_is_kept_as_lf() -> None:
+    from trace_ops._seam import CallHandle
+    from trace_ops.interceptors.transport import _Stream
+    from trace_ops.trace import LLMCall
+
+    handle = CallHandle(LLMCall(provider="gemini", endpoint="e", request={}), [], replayed=None)
+    stream = _Stream(handle, 200, {})
+    for chunk in (b"data: 1\r", b"\n\r", b"\ndata: 2\r\n\r\n", b"tail\r"):
+        stream.add(chunk)
+    stream.finish(complete=True)
+    assert handle.event.stream == "data: 1\n\ndata: 2\n\ntail\r" and not handle.event.incomplete

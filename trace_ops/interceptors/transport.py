@@ -29,7 +29,7 @@ from trace_ops import providers
 from trace_ops._seam import CallHandle, begin_llm_call, end_live, http_wanted, recording_possible
 from trace_ops._stream_check import UNCHECKED_STREAM, stream_problem
 from trace_ops.errors import CassetteError
-from trace_ops.interceptors._http import headers_and_sse, parse_body, replay_headers, tee_classes
+from trace_ops.interceptors._http import headers_and_sse, parse_body, replay_headers
 from trace_ops.scrub import REDACTED, SENSITIVE_KEYS
 from trace_ops.trace import Deferred, HTTPCall, JSONText, LLMCall
 
@@ -204,14 +204,9 @@ def capture(http: ModuleType, handle: CallHandle, response: Any) -> None:
             raise ValueError(f"the server sent a {encoding}-encoded body despite accept-encoding: identity")
         stream = response.stream
         is_async = isinstance(stream, http.AsyncByteStream)
-        if sse:
-            handle.stream_started(response.status_code, headers)
-            sync_tee, async_tee = tee_classes(http, STREAM_END_MARKERS)
-            response.stream = (async_tee if is_async else sync_tee)(stream, handle)
-        else:
-            sync_body, async_body = _body_tees(http)
-            body = _Body(handle, response.status_code, headers)
-            response.stream = (async_body if is_async else sync_body)(stream, body)
+        body = (_Stream if sse else _Body)(handle, response.status_code, headers)
+        sync_tee, async_tee = _body_tees(http)
+        response.stream = (async_tee if is_async else sync_tee)(stream, body)
     except Exception as exc:  # recording must never break the call: it goes on unrecorded
         handle.lost("capturing the response", exc)
 
@@ -226,23 +221,61 @@ class _Body:
         self.chunks: list[bytes] = []
         self.done = False
 
+    def add(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+
     def finish(self, *, complete: bool) -> None:
         if self.done:
             return
         self.done = True
         try:
-            if not complete:
-                raise RuntimeError("the caller closed the response before reading its body")
-            self.handle.responded(self.status, self.headers, Deferred(parse_body, b"".join(self.chunks)))
+            self._finish(complete)
         except Exception as exc:
             self.handle.lost("capturing the response body", exc)
+
+    def _finish(self, complete: bool) -> None:
+        if not complete:
+            raise RuntimeError("the caller closed the response before reading its body")
+        self.handle.responded(self.status, self.headers, Deferred(parse_body, b"".join(self.chunks)))
+
+
+class _Stream(_Body):
+    """An event stream, recorded as it arrives; CRLF line ends (Gemini's) are kept as LF so the
+    cassette can show the stream as a text block (SSE reads both alike)."""
+
+    __slots__ = ("cr",)
+
+    def __init__(self, handle: CallHandle, status: int, headers: dict[str, str]) -> None:
+        super().__init__(handle, status, headers)
+        self.cr = False  # the last chunk ended inside a CRLF
+        handle.stream_started(status, headers)
+
+    def add(self, chunk: bytes) -> None:
+        try:
+            if self.cr:
+                chunk = b"\r" + chunk
+            self.cr = chunk.endswith(b"\r")
+            if self.cr:
+                chunk = chunk[:-1]
+            self.handle.stream_chunk(chunk.replace(b"\r\n", b"\n"))
+        except Exception as exc:
+            self.handle.lost("capturing a stream chunk", exc)
+
+    def _finish(self, complete: bool) -> None:
+        handle = self.handle
+        if self.cr:
+            handle.stream_chunk(b"\r")
+        if not complete:  # closed early: complete all the same if its end had arrived
+            tail = handle.received_tail()
+            complete = any(marker in tail for marker in STREAM_END_MARKERS)
+        handle.stream_finished(complete=complete)
 
 
 _BODY_TEES: dict[int, tuple[type, type]] = {}
 
 
 def _body_tees(http: ModuleType) -> tuple[type, type]:
-    """Byte streams that pass a plain body through while `_Body` records it."""
+    """Byte streams that pass the body through while a `_Body` / `_Stream` records it."""
     cached = _BODY_TEES.get(id(http))
     if cached is not None:
         return cached
@@ -253,7 +286,7 @@ def _body_tees(http: ModuleType) -> tuple[type, type]:
 
         def __iter__(self) -> Iterator[bytes]:
             for chunk in self._inner:
-                self._body.chunks.append(chunk)
+                self._body.add(chunk)
                 yield chunk
             self._body.finish(complete=True)
 
@@ -269,7 +302,7 @@ def _body_tees(http: ModuleType) -> tuple[type, type]:
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
             async for chunk in self._inner:
-                self._body.chunks.append(chunk)
+                self._body.add(chunk)
                 yield chunk
             self._body.finish(complete=True)
 
