@@ -120,6 +120,7 @@ def _check_gemini_cassette(path: Path) -> None:
         assert call.cost_usd is not None and call.cost_usd > 0
     assert trace.total_cost_usd is not None and trace.total_cost_usd > 0
     assert '"contents"' in text  # the request is data, readable in the cassette
+    assert trace.sdk_versions["google.genai"] == genai.__version__
 
 
 def test_google_genai_sync_record_then_replay_with_server_stopped(tmp_path: Path) -> None:

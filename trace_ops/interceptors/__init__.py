@@ -12,11 +12,11 @@ from typing import Any, Protocol
 import wrapt
 
 from trace_ops import providers
+from trace_ops.interceptors import transport
 from trace_ops.interceptors._stainless import StainlessInterceptor
 from trace_ops.interceptors.anthropic import AnthropicInterceptor
 from trace_ops.interceptors.litellm import LiteLLMInterceptor
 from trace_ops.interceptors.openai import OpenAIInterceptor
-from trace_ops.interceptors.transport import http_interceptors
 
 
 class Interceptor(Protocol):
@@ -39,7 +39,7 @@ INTERCEPTORS: list[Interceptor] = [
         if entry.sdk is not None
     ),
     # the HTTP-level fallback (httpx, httpx2): only for sessions that ask, or cassettes that hold its calls
-    *http_interceptors(),
+    *transport.http_interceptors(),
 ]
 
 _lock = threading.RLock()
@@ -85,4 +85,5 @@ def sdk_versions() -> dict[str, str]:
         version = interceptor.version()
         if version:
             versions[interceptor.module_name] = version
+    versions.update(transport.sdk_versions())
     return versions

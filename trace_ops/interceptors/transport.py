@@ -357,10 +357,29 @@ def http_interceptors() -> list[TransportInterceptor]:
     return [TransportInterceptor("httpx"), TransportInterceptor("httpx2")]
 
 
+#: SDKs recorded at the HTTP level: import name -> distribution, for the cassette's `sdk_versions`.
+HTTP_LEVEL_SDKS = {"google.genai": "google-genai", "mistralai": "mistralai"}
+
+
+def sdk_versions() -> dict[str, str]:
+    """Versions of the imported SDKs this fallback records (they have no interceptor to ask)."""
+    from importlib import metadata
+
+    versions = {}
+    for module, distribution in HTTP_LEVEL_SDKS.items():
+        if module in sys.modules:
+            try:
+                versions[module] = metadata.version(distribution)
+            except metadata.PackageNotFoundError:
+                continue
+    return versions
+
+
 __all__ = [
     "HTTP_PROVIDER",
     "TransportInterceptor",
     "describe",
     "http_interceptors",
     "replay_response",
+    "sdk_versions",
 ]
