@@ -33,6 +33,11 @@ class SeamSession(Protocol):
     scrubber: Scrubber
 
     @property
+    def intercepts_http(self) -> bool:
+        """Whether the HTTP-level fallback records or answers calls for this session."""
+        ...
+
+    @property
     def can_replay(self) -> bool:
         """Whether this session may answer calls from a cassette (the request is described now)."""
         ...
@@ -108,6 +113,11 @@ def pop(session: SeamSession) -> None:
 def recording_possible() -> bool:
     """Cheap check interceptors make first: is any session active, and no outer layer owning the call?"""
     return bool(_stack) and _owner.get() is None
+
+
+def http_wanted() -> bool:
+    """Whether an active session wants HTTP-level calls (checked after `recording_possible`)."""
+    return any(session.intercepts_http for session in _stack)
 
 
 def end_live(token: contextvars.Token[object | None]) -> None:
@@ -257,14 +267,19 @@ class CallHandle:
 
 
 def _undescribed(
-    provider: str, endpoint: str, request: Any, sessions: tuple[SeamSession, ...], exc: Exception
+    provider: str,
+    endpoint: str,
+    request: Any,
+    sessions: tuple[SeamSession, ...],
+    exc: Exception,
+    event_type: type[LLMCall],
 ) -> CallHandle:
     """A request we could not describe: a strict replay cannot match it (an error), recording goes live."""
     for session in reversed(sessions):
         error = session.refuse_undescribed(provider, endpoint, exc)
         if error is not None:
             raise error from exc
-    event = LLMCall(provider=provider, endpoint=endpoint, request=request)
+    event = event_type(provider=provider, endpoint=endpoint, request=request)
     handle = CallHandle(event, list(reversed(sessions)), replayed=None)
     handle.lost("describing the request", exc)
     return handle
@@ -276,12 +291,14 @@ def begin_llm_call(
     request: dict[str, Any] | Deferred,
     *,
     request_text: str | None = None,
+    event_type: type[LLMCall] = LLMCall,
 ) -> CallHandle | None:
     """Called by an interceptor for each SDK call. None means: no session, or an outer layer owns it.
 
     `request` may be `Deferred` (made on demand): sessions that only record never need it during
     the call, and the interceptor then hands over the SDK's encoded bytes (`request_sent`).
     `request_text`, the request's JSON text when the interceptor has it, spares a re-encoding.
+    `event_type`: `HTTPCall` for a plain HTTP exchange (the HTTP-level fallback).
     """
     if not _stack or _owner.get() is not None:
         return None
@@ -294,16 +311,16 @@ def begin_llm_call(
             scrubber = sessions[-1].scrubber
             if scrubber.might_hold_secrets(described, request_text):
                 described = scrubber.data(described)
-            event = LLMCall(
+            event = event_type(
                 provider=provider,
                 endpoint=endpoint,
                 request=described,
                 fingerprint=fingerprint(endpoint, described),
             )
         except Exception as exc:
-            return _undescribed(provider, endpoint, request, sessions, exc)
+            return _undescribed(provider, endpoint, request, sessions, exc, event_type)
     else:  # recording only: scrubbing and the fingerprint can wait until the cassette is written
-        event = LLMCall(provider=provider, endpoint=endpoint, request=request)
+        event = event_type(provider=provider, endpoint=endpoint, request=request)
     for session in reversed(sessions):
         recorded = session.answer(event)
         if recorded is not None:

@@ -23,7 +23,7 @@ from trace_ops.cost import price_call
 from trace_ops.diff import TrajectoryMode, compare_trajectory, tool_counts
 from trace_ops.formatting import format_usd
 from trace_ops.matching import fingerprint
-from trace_ops.trace import Event, LLMCall, ToolCall, Trace
+from trace_ops.trace import Event, HTTPCall, LLMCall, ToolCall, Trace
 
 __all__ = [
     "assert_cost_under",
@@ -53,7 +53,7 @@ def _calls(trace: Trace) -> list[tuple[str, int, LLMCall]]:
     """(`call #K, step N label`, event index, call) for every LLM call, in order."""
     out: list[tuple[str, int, LLMCall]] = []
     for index, event in enumerate(trace.events):
-        if isinstance(event, LLMCall):
+        if isinstance(event, LLMCall) and not isinstance(event, HTTPCall):
             out.append((f"call #{len(out) + 1}, {_step(index, event)}", index, event))
     return out
 

@@ -17,6 +17,8 @@ class Recorder(Session):
     the block raises (what was recorded is kept, the exception propagates). Without
     `save_to` the trace stays in memory. Inside another session (e.g. a replaying `cassette`
     fixture), the outer session answers and this recorder still sees every call.
+    `intercept_http=True` also records at the httpx / httpx2 transport what no SDK interceptor
+    owns (google-genai, mistralai, plain HTTP); a `Replayer` answers those calls without a flag.
     """
 
     def __init__(
@@ -31,6 +33,7 @@ class Recorder(Session):
         metadata: dict[str, Any] | None = None,
         intercept_langchain: bool = False,
         intercept_langgraph: bool = False,
+        intercept_http: bool = False,
     ) -> None:
         for flag, name in ((intercept_langchain, "LangChain"), (intercept_langgraph, "LangGraph")):
             if flag:
@@ -48,5 +51,6 @@ class Recorder(Session):
                 before_record=before_record,
                 tags=tags,
                 metadata=metadata,
+                intercept_http=intercept_http,
             ),
         )

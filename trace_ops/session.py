@@ -40,7 +40,17 @@ from trace_ops.matching import (
 )
 from trace_ops.modes import Policy, RecordMode, policy_for
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
-from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace, utc_now_iso
+from trace_ops.trace import (
+    AgentDecision,
+    ErrorEvent,
+    Event,
+    HTTPCall,
+    Judgment,
+    LLMCall,
+    ToolCall,
+    Trace,
+    utc_now_iso,
+)
 
 __all__ = ["BeforeRecord", "Session", "SessionOptions"]
 
@@ -67,6 +77,9 @@ class SessionOptions:
     replay_tools: bool = False
     tags: Sequence[str] = ()
     metadata: Mapping[str, Any] | None = None
+    #: record calls at the httpx / httpx2 transport too (SDKs with no interceptor, plain HTTP);
+    #: a cassette holding such calls is answered there without it
+    intercept_http: bool = False
 
 
 _DEFAULTS = SessionOptions()
@@ -91,6 +104,7 @@ class Session:
         replay_tools: bool = False,
         tags: Sequence[str] = (),
         metadata: dict[str, Any] | None = None,
+        intercept_http: bool = False,
         options: SessionOptions | None = None,
     ) -> None:
         given = SessionOptions(
@@ -106,6 +120,7 @@ class Session:
             replay_tools=replay_tools,
             tags=tags,
             metadata=metadata,
+            intercept_http=intercept_http,
         )
         if options is None:
             options = given
@@ -123,6 +138,7 @@ class Session:
         self.record_hint = options.record_hint
         self.missing_ok = options.missing_ok
         self.replay_tools = options.replay_tools
+        self._intercepts_http = options.intercept_http
         self.missing = False
         self.failures: list[TraceOpsError] = []
         self.trace = Trace(tags=list(options.tags), metadata=dict(options.metadata or {}))
@@ -153,8 +169,9 @@ class Session:
             self.cassette = load_cassette(self.path)
             self.trace.id = self.cassette.id
             self.trace.tags = self.trace.tags or list(self.cassette.tags)
+            self._intercepts_http = self._intercepts_http or _has_http_level_calls(self.cassette)
             self._index = MatchIndex(
-                self.cassette.llm_calls,
+                self.cassette.exchanges,
                 self.match_on,
                 sequential=self.sequential,
                 allow_repeats=self.allow_playback_repeats,
@@ -248,6 +265,11 @@ class Session:
         self.stop(exc)
 
     # ------------------------------------------------------------ the seam (`_seam.SeamSession`)
+
+    @property
+    def intercepts_http(self) -> bool:
+        """`intercept_http=True`, or the cassette holds calls recorded at the HTTP level."""
+        return self._intercepts_http
 
     @property
     def can_replay(self) -> bool:
@@ -412,3 +434,10 @@ class Session:
         if self._index is None:
             return []
         return [self._index.calls[i] for i in self._index.unused]
+
+
+def _has_http_level_calls(cassette: Trace) -> bool:
+    """Whether the HTTP-level fallback recorded calls in `cassette` (then it answers them on replay)."""
+    from trace_ops.providers import HTTP_LEVEL
+
+    return any(isinstance(e, HTTPCall) or e.provider in HTTP_LEVEL for e in cassette.exchanges)

@@ -186,6 +186,24 @@ class LLMCall(Event):
 
 
 @dataclass(eq=False)
+class HTTPCall(LLMCall):
+    """An HTTP exchange with a URL that is no known LLM endpoint, recorded by the HTTP-level
+    fallback (`intercept_http=True`): `endpoint` is `METHOD host/path`, `request` holds the
+    method, URL, query and body. An `LLMCall` only so it replays through the same matching,
+    scrubbing and record modes; it is not an LLM call (`Trace.llm_calls`, tokens and cost leave it out)."""
+
+    kind: ClassVar[str] = "http_call"
+
+    @property
+    def label(self) -> str:
+        return f"http:{self.endpoint}"
+
+    @property
+    def cost_usd(self) -> float | None:
+        return 0.0  # no tokens were bought
+
+
+@dataclass(eq=False)
 class ToolCall(Event):
     """A tool the agent ran (recorded by `record_tool_call` or the `@tool` decorator)."""
 
@@ -289,7 +307,8 @@ def derive_with(*, view: Callable[[LLMCall], ResponseView], cost: Callable[[LLMC
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (LLMCall, ToolCall, AgentDecision, ErrorEvent, Judgment, McpToolCall, McpRequest)
+    cls.kind: cls
+    for cls in (LLMCall, HTTPCall, ToolCall, AgentDecision, ErrorEvent, Judgment, McpToolCall, McpRequest)
 }
 
 
@@ -308,6 +327,16 @@ class Trace:
 
     @property
     def llm_calls(self) -> list[LLMCall]:
+        return [e for e in self.events if isinstance(e, LLMCall) and not isinstance(e, HTTPCall)]
+
+    @property
+    def http_calls(self) -> list[HTTPCall]:
+        """Plain HTTP exchanges the HTTP-level fallback recorded (no LLM endpoint)."""
+        return [e for e in self.events if isinstance(e, HTTPCall)]
+
+    @property
+    def exchanges(self) -> list[LLMCall]:
+        """Every recorded request a replay may answer: LLM calls and plain HTTP exchanges, in order."""
         return [e for e in self.events if isinstance(e, LLMCall)]
 
     @property
@@ -316,7 +345,7 @@ class Trace:
 
     @property
     def total_llm_calls(self) -> int:
-        return sum(1 for e in self.events if isinstance(e, LLMCall))
+        return sum(1 for e in self.events if isinstance(e, LLMCall) and not isinstance(e, HTTPCall))
 
     @property
     def total_tool_calls(self) -> int:

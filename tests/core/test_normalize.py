@@ -115,10 +115,10 @@ MESSAGE_BODY: dict[str, Any] = {
 
 def test_a_provider_without_an_entry_is_read_as_openai_compatible() -> None:
     call = LLMCall(
-        provider="groq", endpoint="chat.completions", request={"model": "llama"}, response=CHAT_BODY
+        provider="deepinfra", endpoint="chat.completions", request={"model": "llama"}, response=CHAT_BODY
     )
     assert view_of(call).text == "Hi" and call.label == "llm_call:gpt-4o"
-    assert providers.lookup("groq") is providers.OPENAI_COMPATIBLE
+    assert providers.lookup("deepinfra") is providers.OPENAI_COMPATIBLE
     assert providers.lookup("azure_openai").price_id == "azure"
 
 

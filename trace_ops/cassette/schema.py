@@ -19,6 +19,7 @@ from trace_ops.cassette.events import (
     McpToolCallCodec,
     ToolCallCodec,
 )
+from trace_ops.cassette.http_call import HTTPCallCodec
 from trace_ops.cassette.llm_call import LLMCallCodec
 from trace_ops.errors import CassetteError
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
@@ -32,6 +33,7 @@ CODECS: dict[str, EventCodec[Any]] = {
     codec.kind: codec
     for codec in (
         LLMCallCodec(),
+        HTTPCallCodec(),
         ToolCallCodec(),
         AgentDecisionCodec(),
         ErrorEventCodec(),

@@ -37,7 +37,7 @@ from trace_ops.diff.model import (
     TraceDiff,
     TrajectoryChange,
 )
-from trace_ops.trace import ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
+from trace_ops.trace import ErrorEvent, Event, HTTPCall, Judgment, LLMCall, ToolCall, Trace
 
 __all__ = ["diff_traces", "step_key", "tool_counts"]
 
@@ -46,6 +46,8 @@ __all__ = ["diff_traces", "step_key", "tool_counts"]
 
 def step_key(event: Event) -> str:
     """What alignment compares: the kind of step and the tool/decision/error name, not the model."""
+    if isinstance(event, HTTPCall):  # a plain HTTP exchange: a step of its own, never compared as a prompt
+        return event.label
     if isinstance(event, LLMCall):
         return "llm_call:embeddings" if event.endpoint == "embeddings" else "llm_call"
     return event.label
@@ -97,6 +99,8 @@ def diff_traces(
     judgments: list[JudgmentChange] = []
     for i, j in pairs:
         a, b = old_events[i], new_events[j]
+        if isinstance(a, HTTPCall) or isinstance(b, HTTPCall):
+            continue
         if isinstance(a, LLMCall) and isinstance(b, LLMCall):
             out.compare_llm(i, j, a, b)
         elif isinstance(a, ToolCall) and isinstance(b, ToolCall):

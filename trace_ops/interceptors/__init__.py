@@ -11,6 +11,9 @@ from typing import Any, Protocol
 
 import wrapt
 
+from trace_ops import providers
+from trace_ops.interceptors import transport
+from trace_ops.interceptors._stainless import StainlessInterceptor
 from trace_ops.interceptors.anthropic import AnthropicInterceptor
 from trace_ops.interceptors.litellm import LiteLLMInterceptor
 from trace_ops.interceptors.mcp import McpInterceptor
@@ -30,6 +33,14 @@ INTERCEPTORS: list[Interceptor] = [
     OpenAIInterceptor(),
     AnthropicInterceptor(),
     LiteLLMInterceptor(),
+    # every other provider entry that names its Stainless SDK: no interceptor code of its own
+    *(
+        StainlessInterceptor.for_sdk(entry.name, entry.sdk)
+        for entry in providers.PROVIDERS.values()
+        if entry.sdk is not None
+    ),
+    # the HTTP-level fallback (httpx, httpx2): only for sessions that ask, or cassettes that hold its calls
+    *transport.http_interceptors(),
     McpInterceptor(),
 ]
 
@@ -76,4 +87,5 @@ def sdk_versions() -> dict[str, str]:
         version = interceptor.version()
         if version:
             versions[interceptor.module_name] = version
+    versions.update(transport.sdk_versions())
     return versions

@@ -1,4 +1,4 @@
-"""Interception for Stainless-generated SDKs (openai, anthropic): one patch point serves every surface.
+"""Interception for Stainless-generated SDKs (openai, anthropic, groq, …): one patch point for all.
 
 Every SDK method, `create`, `parse`, the `stream()` helpers, `with_raw_response`,
 `with_streaming_response`, pagination, reaches the network through the client's
@@ -35,6 +35,7 @@ from trace_ops.interceptors._http import (
     status_error_parts,
     tee_classes,
 )
+from trace_ops.providers._base import StainlessSDK
 from trace_ops.trace import Deferred, JSONText
 
 _capture: contextvars.ContextVar[CallHandle | None] = contextvars.ContextVar(
@@ -51,6 +52,21 @@ class StainlessInterceptor:
     module_name: str = ""
     #: SSE markers after which a stream is complete even if the caller closed it early.
     stream_end_markers: tuple[str, ...] = ()
+    #: Path prefixes the endpoint name leaves out (`v1/messages` -> `messages`).
+    path_prefixes: tuple[str, ...] = ("v1/",)
+    #: Paths the SDK calls on its own (a connection warm-up): they go live, unrecorded.
+    passthrough_paths: tuple[str, ...] = ()
+
+    @classmethod
+    def for_sdk(cls, provider: str, sdk: StainlessSDK) -> StainlessInterceptor:
+        """The interceptor of a provider entry that names its Stainless SDK (no class of its own)."""
+        interceptor = cls()
+        interceptor.provider = provider
+        interceptor.module_name = sdk.module
+        interceptor.stream_end_markers = sdk.stream_end_markers
+        interceptor.path_prefixes = sdk.path_prefixes
+        interceptor.passthrough_paths = sdk.passthrough_paths
+        return interceptor
 
     def __init__(self) -> None:
         self._originals: list[tuple[type, str, Any]] = []
@@ -97,9 +113,14 @@ class StainlessInterceptor:
     # ------------------------------------------------------------ describing a call
 
     def endpoint(self, method: str, path: str) -> str:
-        path = path.split("?", 1)[0].strip("/")
-        if path.startswith("v1/"):
-            path = path[3:]
+        path = path.split("?", 1)[0]
+        if "://" in path:  # an SDK that posts some calls to another host (together's inference URL)
+            path = "/" + path.split("://", 1)[1].partition("/")[2]
+        path = path.strip("/")
+        for prefix in self.path_prefixes:
+            if path.startswith(prefix):
+                path = path[len(prefix) :]
+                break
         dotted = path.replace("/", ".")
         return dotted if method.upper() == "POST" else f"{method.upper()} {dotted}"
 
@@ -137,6 +158,8 @@ class StainlessInterceptor:
     def _begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[CallHandle, _Bound] | None:
         bound = _bind(args, kwargs)
         options = bound.options
+        if self.passthrough_paths and str(options.url) in self.passthrough_paths:
+            return None
         # the request is described only if a replaying session needs it now; a recording takes
         # the SDK's encoded bytes instead (`_snapshot_request`)
         request = Deferred(self.describe_request, options)

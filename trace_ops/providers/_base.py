@@ -9,9 +9,26 @@ from typing import Any
 
 from trace_ops.view import ResponseView
 
+HTTPEndpoint = Callable[[str, str, Mapping[str, str]], "tuple[str, str | None] | None"]
+
 
 def _never(body: dict[str, Any]) -> bool:
     return False
+
+
+@dataclass(frozen=True)
+class StainlessSDK:
+    """How a Stainless-generated SDK (same `_base_client` as openai's) reaches this provider:
+    enough for `trace_ops.interceptors` to patch it with no code of its own."""
+
+    #: The package's import name (`groq`, `cerebras.cloud.sdk`).
+    module: str
+    #: Path prefixes dropped from the endpoint name (`openai/v1/chat/completions` -> `chat.completions`).
+    path_prefixes: tuple[str, ...] = ("v1/",)
+    #: SSE markers after which a stream is complete even if the caller closed it early.
+    stream_end_markers: tuple[str, ...] = ("data: [DONE]",)
+    #: Paths the SDK calls on its own (a connection warm-up): never recorded nor replayed.
+    passthrough_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,11 @@ class Provider:
     prices_by_model_prefix: bool = False
     #: Its `Usage.input_tokens` excludes cache reads and writes (genai-prices wants them included).
     input_excludes_cache: bool = False
+    #: The Stainless SDK that calls it, patched through the shared seam (None: another interceptor).
+    sdk: StainlessSDK | None = None
+    #: (host, path, request headers) -> (endpoint, model named in the path) when an HTTP request
+    #: is a call of this provider: the HTTP-level fallback then records it as an `llm_call`.
+    http_endpoint: HTTPEndpoint | None = None
 
 
 def json_or_text(raw: Any) -> Any:

@@ -20,7 +20,8 @@ def trace_ops_config() -> dict[str, Any]:
     """Override in a conftest to configure cassettes, like pytest-recording's `vcr_config`.
 
     Keys: `cassette_dir` (relative to the test file, default "cassettes"), `match_on`,
-    `sequential`, `allow_playback_repeats`, `scrub_patterns`, `before_record`.
+    `sequential`, `allow_playback_repeats`, `scrub_patterns`, `before_record`, `intercept_http`
+    (also record at the httpx / httpx2 transport what no SDK interceptor owns).
     """
     return {}
 
@@ -54,6 +55,7 @@ def cassette(request: pytest.FixtureRequest, trace_ops_config: dict[str, Any]) -
         allow_playback_repeats=bool(trace_ops_config.get("allow_playback_repeats", False)),
         scrub_patterns=trace_ops_config.get("scrub_patterns", ()),
         before_record=trace_ops_config.get("before_record"),
+        intercept_http=bool(trace_ops_config.get("intercept_http", False)),
         record_hint=f"record it with: pytest '{nodeid}' --record",
         rerecord_hint=f"to re-record: pytest '{nodeid}' --record-mode=rewrite",
         missing_ok=True,

@@ -12,8 +12,11 @@ requests always produce byte-identical response bodies.
         client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
         # -> "Echo: hi"; anthropic.Anthropic(base_url=server.anthropic_base_url, ...) works alike
 
-What it answers: `POST /v1/chat/completions`, `/v1/responses`, `/v1/embeddings` (OpenAI) and
-`/v1/messages`, `/v1/messages/count_tokens` (Anthropic), plain or streamed. A user message is
+What it answers: `POST /v1/chat/completions`, `/v1/responses`, `/v1/embeddings` (OpenAI; also
+cerebras, together and mistral chat), `/openai/v1/chat/completions` (groq), `/v1/messages`,
+`/v1/messages/count_tokens` (Anthropic) and `/v1beta/models/{model}:generateContent`,
+`:streamGenerateContent?alt=sse`, `:countTokens` (Gemini), plain or streamed; `GET /health`
+(JSON) and `GET /events` (an SSE stream of text events), which are no LLM API. A user message is
 echoed (`Echo: ...`); with tools the first tool is called with `{"query": <user text>}`, and a
 tool result is answered `Based on the tool result: ...`. A model named `error-429`,
 `error-500` or `error-400` gets that error; a model name containing `thinking` (Anthropic)
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import sys
 import threading
@@ -36,6 +40,8 @@ from types import TracebackType
 from typing import Any, cast
 
 from trace_ops.testing._anthropic import answer_count_tokens, answer_messages
+from trace_ops.testing._gemini import answer_gemini, gemini_error
+from trace_ops.testing._groq import answer_groq_chat
 from trace_ops.testing._openai import answer_chat_completions, answer_embeddings, answer_responses
 from trace_ops.testing._wire import (
     JSONDict,
@@ -53,7 +59,8 @@ FIXED_HTTP_DATE = "Tue, 14 Nov 2023 22:13:20 GMT"
 """The ``Date`` header, pinned to ``CREATED`` so recorded headers are reproducible too."""
 
 _ROUTES = {
-    "/v1/chat/completions": (answer_chat_completions, False),
+    "/v1/chat/completions": (answer_chat_completions, False),  # also cerebras, together, mistral
+    "/openai/v1/chat/completions": (answer_groq_chat, False),
     "/v1/responses": (answer_responses, False),
     "/v1/embeddings": (answer_embeddings, False),
     "/v1/messages": (answer_messages, True),
@@ -61,8 +68,21 @@ _ROUTES = {
 }
 
 
+#: `/v1beta/models/gemini-2.0-flash:generateContent` (google-genai)
+_GEMINI = re.compile(r"^/v1(?:beta|alpha)?/models/([^/:]+):([A-Za-z]+)$")
+
+
 def dispatch(method: str, path: str, body: Any) -> Reply:
     """Route one request to its pure answer function (no I/O, no state)."""
+    if method == "GET" and path == "/health":  # URLs that are no LLM API (plain HTTP tests)
+        return JsonReply(200, {"status": "ok"})
+    if method == "GET" and path == "/events":
+        return SseReply([b"event: tick\ndata: one\n\n", b"event: tick\ndata: two\n\n"])
+    gemini = _GEMINI.match(path) if method == "POST" else None
+    if gemini is not None:
+        if not isinstance(body, dict):
+            return gemini_error(400, "INVALID_ARGUMENT", "Request body must be a JSON object.")
+        return answer_gemini(gemini.group(1), gemini.group(2), body)
     route = _ROUTES.get(path) if method == "POST" else None
     if route is None:
         return openai_error(404, f"Invalid URL ({method} {path})", "invalid_request_error", None)
@@ -258,6 +278,9 @@ class FakeLLMServer:
         self.url = f"http://{self.host}:{self.port}"
         self.openai_base_url = self.url + "/v1"
         self.anthropic_base_url = self.url
+        #: base URLs of the other SDKs it speaks to (OpenAI's chat format; groq's under /openai/v1)
+        self.groq_base_url = self.cerebras_base_url = self.together_base_url = self.url
+        self.gemini_base_url = self.mistral_base_url = self.url
 
     def start(self) -> FakeLLMServer:
         """Serve on a daemon thread (idempotent); returns self for chaining."""
