@@ -147,8 +147,6 @@ class Session:
             raise TraceOpsError("this session is already active; sessions are not reentrant")
         exists = self.path is not None and self.path.exists()
         self.policy = policy_for(self.mode, exists)
-        if self.policy.delete_first and self.path is not None and exists:
-            self.path.unlink()
         if self.policy.load and exists and self.path is not None:
             self.cassette = load_cassette(self.path)
             self.trace.id = self.cassette.id
