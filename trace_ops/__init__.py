@@ -23,6 +23,7 @@ from trace_ops.errors import (
     CassetteNotFoundError,
     CassetteWriteError,
     RecordModeError,
+    RedactionCollisionError,
     TraceOpsError,
 )
 from trace_ops.modes import RecordMode
@@ -100,6 +101,7 @@ __all__ = [
     "RecordModeError",
     "RecordedToolError",
     "Recorder",
+    "RedactionCollisionError",
     "Replayer",
     "ToolCall",
     "Trace",
