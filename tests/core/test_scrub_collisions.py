@@ -77,8 +77,9 @@ def test_collisions_are_caught_while_replaying_and_recording_new_episodes(
     path = tmp_path / "c.yaml"
     with Recorder(save_to=path):
         ask(client(fake_llm), "old question")
-    with pytest.raises(RedactionCollisionError, match=r"LLM calls #2 and #3"), Session(
-        path, record_mode="new_episodes"
+    with (
+        pytest.raises(RedactionCollisionError, match=r"LLM calls #2 and #3"),
+        Session(path, record_mode="new_episodes"),
     ):
         assert ask(client(fake_llm), "old question") == "Echo: old question"  # replayed
         ask(client(fake_llm), f"key {KEY_A}")
