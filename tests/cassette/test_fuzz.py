@@ -30,9 +30,9 @@ from trace_ops import CassetteError, CassetteMismatchError, Recorder, Replayer, 
 from trace_ops.cassette.safe_yaml import parse
 from trace_ops.testing import FakeLLMServer
 
-# per property (both take ~15-35 s together on a shared 2-core machine); a longer local hunt:
+# per property (both take ~6-12 s together on a shared 2-core machine); a longer local hunt:
 # TRACE_OPS_FUZZ_EXAMPLES=5000 pytest tests/cassette/test_fuzz.py
-EXAMPLES = int(os.environ.get("TRACE_OPS_FUZZ_EXAMPLES") or 150)
+EXAMPLES = int(os.environ.get("TRACE_OPS_FUZZ_EXAMPLES") or 300)
 SECONDS_PER_EXAMPLE = 20  # an alarm: a hang is a failure, not a stuck CI job
 
 
