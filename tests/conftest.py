@@ -18,7 +18,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # parsed-cassette cache: one throwaway directory per test run, never the user's ~/.cache
 os.environ.setdefault("TRACE_OPS_CACHE_DIR", tempfile.mkdtemp(prefix="trace-ops-cache-"))
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests._leak_scan"]  # the secret scan over every cassette a test writes
 
 
 @pytest.fixture

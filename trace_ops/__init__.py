@@ -23,6 +23,7 @@ from trace_ops.errors import (
     CassetteNotFoundError,
     CassetteWriteError,
     RecordModeError,
+    RedactionCollisionError,
     TraceOpsError,
 )
 from trace_ops.modes import RecordMode
@@ -112,6 +113,7 @@ __all__ = [
     "RecordModeError",
     "RecordedToolError",
     "Recorder",
+    "RedactionCollisionError",
     "Replayer",
     "ToolCall",
     "Trace",

@@ -10,11 +10,21 @@ import hashlib
 import json
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
+from trace_ops._redaction import refuse_collisions
+from trace_ops.errors import RedactionCollisionError
 from trace_ops.matching import fingerprint
+from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
 from trace_ops.trace import Event, LLMCall, Trace
 
 BeforeRecord = Callable[[Event], "Event | None"]
+
+
+class Saved(NamedTuple):
+    trace: Trace
+    #: calls that differ only inside a redacted secret, saved as not recorded (see _redaction)
+    refused: RedactionCollisionError | None
 
 
 def trace_to_save(
@@ -25,10 +35,13 @@ def trace_to_save(
     merge: bool,
     superseded: Collection[int] = (),
     before_record: BeforeRecord | None = None,
-) -> Trace:
+    scrubber: Scrubber = DEFAULT_SCRUBBER,
+    lost: Callable[[str], None] = lambda reason: None,
+) -> Saved:
     """The trace to write for `run`: with `merge` (`new_episodes`), the cassette's events
     (but the `superseded` placeholders, by id) then the new ones; `before_record` may edit
-    or drop each event. The same conversation re-recorded gets the same id: a clean diff in review.
+    or drop each event; this run's calls that redaction would make collide become placeholders.
+    The same conversation re-recorded gets the same id: a clean diff in review.
     """
     events = merged_events(run, cassette, superseded) if merge and cassette is not None else list(run.events)
     if before_record is not None:
@@ -38,9 +51,11 @@ def trace_to_save(
             if result is not None:
                 kept.append(result)
         events = kept
+    old = {id(event) for event in cassette.events} if cassette is not None else set()
+    refused = refuse_collisions(events, old, scrubber, path, lost)  # sets the (scrubbed) fingerprints
     saved = with_events(run, events)
     saved.id = derived_trace_id(saved.events, path)
-    return saved
+    return Saved(saved, refused)
 
 
 def with_events(trace: Trace, events: list[Event]) -> Trace:

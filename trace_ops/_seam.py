@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from trace_ops._not_recorded import mark_not_recorded
+from trace_ops._redaction import note_scrubbed
 from trace_ops.matching import fingerprint
 from trace_ops.scrub import Scrubber
 from trace_ops.trace import Deferred, Event, LLMCall, ToolCall, Trace, utc_now_iso
@@ -309,6 +310,7 @@ def begin_llm_call(
             described: dict[str, Any] = request.make() if isinstance(request, Deferred) else request
             # matching needs the fingerprint now, of the request as the cassette will hold it (scrubbed)
             scrubber = sessions[-1].scrubber
+            raw = described
             if scrubber.might_hold_secrets(described, request_text):
                 described = scrubber.data(described)
             event = event_type(
@@ -317,6 +319,8 @@ def begin_llm_call(
                 request=described,
                 fingerprint=fingerprint(endpoint, described),
             )
+            if described is not raw:  # what the secret was, as an HMAC only: see _redaction
+                note_scrubbed(event, raw)
         except Exception as exc:
             return _undescribed(provider, endpoint, request, sessions, exc, event_type)
     else:  # recording only: scrubbing and the fingerprint can wait until the cassette is written

@@ -4,61 +4,65 @@ stays light).
 A loaded stream carries UNCHECKED_STREAM (in the LLMCall's __dict__, "<file>: events[i].stream");
 the replay checks it on first use, so a damaged one is a CassetteError naming the file and the
 call, never a JSONDecodeError inside the SDK, at no cost to loading.
+
+The check reads the body as the SDKs' SSE decoder does (the WHATWG event-stream rules): lines
+end at CR, LF or CRLF; an event is dispatched at a blank line once it has a field (the last
+event id is kept across events, as the decoder does); its `data:` lines are joined by `\\n`;
+an undispatched tail is dropped. Every dispatched event but `[DONE]` must be one JSON object:
+two objects on two `data:` lines of one event, or an `id:`-only event, would fail in the SDK.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 UNCHECKED_STREAM = "_unchecked_stream"
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def stream_problem(body: str) -> str | None:
-    """What is wrong with a recorded SSE body as the SDK will read it, or None: each `data:`
-    (bar `[DONE]`) must be a JSON object. One line per event is the rule and the fast path."""
+    """What is wrong with a recorded SSE body as the SDK will read it, or None."""
+    lines = body.split("\n") if "\r" not in body else _LINE_END.split(body)
     loads = json.loads
+    data: list[str] = []
+    fields = False  # this event has a field (data, event, retry) besides a kept id
+    last_id = False  # the decoder keeps the last event id across events
+    index = 0
     try:
-        for line in body.split("\n"):
-            if line[:5] != "data:":
+        for line in lines:
+            if line:
+                if line[0] == ":":
+                    continue
+                name, _, value = line.partition(":")
+                if name == "data":
+                    data.append(value[1:] if value[:1] == " " else value)
+                    fields = True
+                elif name == "event":
+                    fields = True
+                elif name == "id":
+                    last_id = last_id or "\0" not in value
+                elif name == "retry":
+                    try:
+                        int(value)
+                        fields = True
+                    except ValueError:
+                        pass
                 continue
-            payload = line[6:] if line[5:6] == " " else line[5:]
-            if payload == "[DONE]":
+            if not (fields or data or last_id):
+                continue
+            payload = "\n".join(data) if len(data) != 1 else data[0]
+            data, fields = [], False
+            if payload.startswith("[DONE]"):
+                index += 1
                 continue
             try:
-                if type(loads(payload)) is dict:
-                    continue
-            except ValueError:
-                pass
-            return _event_problem(body)  # maybe an event whose JSON spans several data: lines
+                value = loads(payload)
+            except ValueError as exc:
+                return f"event {index}: invalid JSON ({exc})"
+            if type(value) is not dict:
+                return f"event {index}: expected a JSON object, got {type(value).__name__}"
+            index += 1
     except RecursionError:
-        return "an event's JSON is nested too deep"
-    return None
-
-
-def _events(body: str) -> list[str]:
-    """The data of each SSE event (its `data:` lines joined by newlines)."""
-    events: list[str] = []
-    data: list[str] = []
-    for line in body.splitlines():
-        if not line:
-            if data:
-                events.append("\n".join(data))
-            data = []
-        elif line.startswith("data:"):
-            data.append(line[6:] if line[5:6] == " " else line[5:])
-    if data:
-        events.append("\n".join(data))
-    return events
-
-
-def _event_problem(body: str) -> str | None:
-    for index, payload in enumerate(_events(body)):
-        if payload == "[DONE]":
-            continue
-        try:
-            value = json.loads(payload)
-        except ValueError as exc:
-            return f"event {index}: invalid JSON ({exc})"
-        if type(value) is not dict:
-            return f"event {index}: expected a JSON object, got {type(value).__name__}"
+        return f"event {index}: its JSON is nested too deep"
     return None

@@ -18,6 +18,11 @@ class CassetteWriteError(CassetteError):
     """A recording could not be saved (an unwritable directory, a full disk): the path and why."""
 
 
+class RedactionCollisionError(CassetteWriteError):
+    """Calls that differ only inside a redacted secret, which replay could not tell apart: they
+    were saved as not recorded. The message names the cassette, the calls and what to do."""
+
+
 class CassetteNotFoundError(CassetteError, FileNotFoundError):
     """Replay was asked for a cassette that does not exist."""
 

@@ -117,11 +117,15 @@ def validate_match_on(match_on: Iterable[str] | None) -> tuple[str, ...]:
     return fields
 
 
+def canonical_request(endpoint: str, request: dict[str, Any], match_on: Sequence[str] = MATCH_FIELDS) -> str:
+    """The JSON text a fingerprint hashes: what decides the answer, keys sorted."""
+    selected = select_fields(comparable_request(endpoint, request), match_on)
+    return json.dumps(selected, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def fingerprint(endpoint: str, request: dict[str, Any], match_on: Sequence[str] = MATCH_FIELDS) -> str:
     """A short stable hash of what decides the answer to a request."""
-    selected = select_fields(comparable_request(endpoint, request), match_on)
-    canonical = json.dumps(selected, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(canonical_request(endpoint, request, match_on).encode("utf-8")).hexdigest()[:16]
 
 
 class MatchIndex:

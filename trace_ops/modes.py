@@ -6,7 +6,7 @@
 | once         | record everything    | replay                | mismatch error      | only when it recorded |
 | new_episodes | record everything    | replay                | call live, append   | yes   |
 | all          | record everything    | ignored (call live)   | call live           | yes (replaces) |
-| rewrite      | as `all`, and the old cassette is deleted before the run starts             |
+| rewrite      | as `all`: the old cassette stays until the new one is saved                  |
 """
 
 from __future__ import annotations
@@ -43,21 +43,18 @@ class Policy:
     require_cassette: bool  # a missing cassette is an error
     replay: bool  # answer matching calls from the cassette
     record_misses: bool  # unmatched calls go live and are recorded (else: mismatch error)
-    delete_first: bool  # remove the old cassette before the run
     save: bool  # write the run's trace on exit (when something was recorded)
 
 
 def policy_for(mode: RecordMode, cassette_exists: bool) -> Policy:
     if mode is RecordMode.NONE:
-        return Policy(
-            load=True, require_cassette=True, replay=True, record_misses=False, delete_first=False, save=False
-        )
+        return Policy(load=True, require_cassette=True, replay=True, record_misses=False, save=False)
     if mode is RecordMode.ONCE:
         if cassette_exists:
-            return Policy(True, False, True, False, False, False)
-        return Policy(False, False, False, True, False, True)
+            return Policy(True, False, True, False, False)
+        return Policy(False, False, False, True, True)
     if mode is RecordMode.NEW_EPISODES:
-        return Policy(cassette_exists, False, True, True, False, True)
-    if mode is RecordMode.ALL:
-        return Policy(False, False, False, True, False, True)
-    return Policy(False, False, False, True, True, True)
+        return Policy(cassette_exists, False, True, True, True)
+    # `all` and `rewrite`: VCR.py deletes a rewritten cassette first; here only a saved new one
+    # replaces it, so a run that fails before recording anything keeps it (Session.stop)
+    return Policy(False, False, False, True, True)

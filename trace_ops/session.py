@@ -163,8 +163,6 @@ class Session:
             raise TraceOpsError("this session is already active; sessions are not reentrant")
         exists = self.path is not None and self.path.exists()
         self.policy = policy_for(self.mode, exists)
-        if self.policy.delete_first and self.path is not None and exists:
-            self.path.unlink()
         if self.policy.load and exists and self.path is not None:
             self.cassette = load_cassette(self.path)
             self.trace.id = self.cassette.id
@@ -218,16 +216,22 @@ class Session:
             )
         elif self._should_save():
             assert self.path is not None
-            saved = trace_to_save(
+            saved, refused = trace_to_save(
                 self.trace,
                 self.cassette,
                 self.path,
                 merge=self.mode is RecordMode.NEW_EPISODES,
                 superseded=self._superseded,
                 before_record=self.before_record,
+                scrubber=self.scrubber,
+                lost=self.note_unrecorded,
             )
             self.trace.id = saved.id
             save_failing_open(saved, self.path, self.scrubber, self.note_unrecorded, quiet=exc)
+            if refused is not None and exc is None:
+                raise self._failure(refused)
+            if refused is not None:  # the agent's own exception is on its way: ours must not hide it
+                log.error("trace_ops: %s", refused)
 
     def _keeps_cassette(self, exc: BaseException | None) -> bool:
         """A run that failed before recording an LLM call never replaces a cassette with an empty one."""

@@ -304,6 +304,10 @@ DAMAGE = {
     "truncated JSON": lambda data: data[: len(data) // 2],
     "deep nesting": lambda data: "[" * 100_000 + "]" * 100_000,
     "not an object": lambda data: "5",
+    # what each line passes alone, but the SDK's SSE decoder reads as one event: two objects
+    # on two `data:` lines of one event, an `id:`-only event
+    "two objects in one event": lambda data: data + "\n    data: " + data,
+    "an id-only event": lambda data: data + "\n\n    id: 7",
 }
 
 

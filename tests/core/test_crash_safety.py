@@ -41,15 +41,17 @@ class Boom(Exception):
 # ------------------------------------------------------------------ a failed run keeps the cassette
 
 
+@pytest.mark.parametrize("mode", ["all", "rewrite"])
 def test_a_run_failing_before_its_first_call_keeps_the_cassette(
-    fake_llm: FakeLLMServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    fake_llm: FakeLLMServer, tmp_path: Path, caplog: pytest.LogCaptureFixture, mode: str
 ) -> None:
     path = tmp_path / "c.yaml"
     with Recorder(save_to=path):
         ask(client(fake_llm), "a")
         ask(client(fake_llm), "b")
     before = path.read_bytes()
-    with caplog.at_level(logging.WARNING, "trace_ops"), pytest.raises(Boom), Session(path, record_mode="all"):
+    with caplog.at_level(logging.WARNING, "trace_ops"), pytest.raises(Boom), Session(path, record_mode=mode):
+        assert path.read_bytes() == before  # `rewrite` too: the old file stays until a new one is saved
         raise Boom("the agent failed")
     assert path.read_bytes() == before
     assert "failed (Boom) before recording any LLM call; the cassette was kept" in caplog.text

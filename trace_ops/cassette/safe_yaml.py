@@ -10,7 +10,9 @@ This is the hot path of every load: keep per-node work inlined (see _Builder.map
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +35,22 @@ except ImportError:  # pragma: no cover - PyYAML's wheels ship libyaml
     _CParser = None
 
 MAX_DEPTH = 64
+#: The most YAML nodes (scalars, lists, mappings) a cassette may hold: composing costs ~400
+#: bytes and a few microseconds per node whatever its size, so 10 MB of one-character nodes
+#: would take seconds and gigabytes. A recorded call is ~45 nodes: the default allows ~20,000.
+MAX_NODES_ENV = "TRACE_OPS_MAX_CASSETTE_NODES"
+DEFAULT_MAX_NODES = 1_000_000
+
+
+def max_nodes() -> int:
+    """`$TRACE_OPS_MAX_CASSETTE_NODES` (default 1,000,000; unreadable or not positive: the default)."""
+    raw = os.environ.get(MAX_NODES_ENV)
+    try:
+        limit = int(float(raw)) if raw else DEFAULT_MAX_NODES
+    except (ValueError, OverflowError):
+        return DEFAULT_MAX_NODES
+    return limit if limit > 0 else DEFAULT_MAX_NODES
+
 
 _TAG = "tag:yaml.org,2002:"
 _STR = _TAG + "str"
@@ -133,9 +151,11 @@ class _ComposerHooks:
     scalars keep tag None and are resolved by _Builder, everything else gets its default tag.
 
     They also bound the nesting depth while composing: libyaml's composer recurses in C, and a
-    few hundred thousand `[` would overflow the C stack (a crash, not an exception). All three
-    run for every node, so they are closures set on the instance and ascend_resolver is a
-    bound `list.pop`: methods keeping `self.depth` made composing ~13 % slower.
+    few hundred thousand `[` would overflow the C stack (a crash, not an exception); and the
+    node count (MAX_NODES_ENV), before the tree of a file of tiny nodes fills the memory. All
+    three run for every node, so they are closures set on the instance and ascend_resolver is a
+    bound `list.pop`: methods keeping `self.depth` made composing ~13 % slower; the node count
+    is one C-level `next()` on an `itertools.count` per node.
     """
 
     descend_resolver: Callable[[Any, Any], None]
@@ -149,8 +169,16 @@ class _ComposerHooks:
         limit = MAX_DEPTH + 1  # containers may sit at depth 0..MAX_DEPTH below the root...
         # ...and `path` holds the root too, so a container is too deep once len(path) > limit.
 
+        most = max_nodes()
+        counted = itertools.count(1).__next__
+
         def descend_resolver(parent: Any, index: Any) -> None:
             push(index)
+            if counted() > most:
+                raise CassetteError(
+                    f"{source}: invalid cassette: more than {most:,} YAML nodes "
+                    f"(${MAX_NODES_ENV} allows more)"
+                )
 
         def resolve(kind: Any, value: Any, implicit: Any) -> str | None:
             if kind is ScalarNode:

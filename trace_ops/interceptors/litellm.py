@@ -24,8 +24,10 @@ import wrapt
 from trace_ops._plain import jsonable
 from trace_ops._schema import response_format
 from trace_ops._seam import CallHandle, begin_llm_call, recording_possible
+from trace_ops._stream_check import UNCHECKED_STREAM, stream_problem
+from trace_ops.errors import CassetteError
 from trace_ops.normalize import sse_json_chunks
-from trace_ops.trace import Deferred
+from trace_ops.trace import Deferred, LLMCall
 
 #: Call options that say how to reach the provider, not what to ask it.
 TRANSPORT_KEYS = frozenset(
@@ -178,7 +180,7 @@ class LiteLLMInterceptor:
         if event.stream is not None:
             from litellm.types.utils import ModelResponseStream
 
-            chunks = [_rebuilt(ModelResponseStream, chunk) for chunk in sse_json_chunks(event.stream)]
+            chunks = _replayed_chunks(ModelResponseStream, event)
             assert self._replay_stream_cls is not None
             return self._replay_stream_cls(chunks, str(event.request.get("model", "")))
         if event.endpoint == "embeddings":
@@ -219,6 +221,26 @@ class LiteLLMInterceptor:
 
 
 _MISSING = object()
+
+
+def _replayed_chunks(cls: Any, event: LLMCall) -> list[Any]:
+    """The recorded stream's chunks as LiteLLM objects; a damaged one (not JSON, JSON that is not
+    an object, an object LiteLLM cannot build) is a CassetteError naming the file and the call."""
+    where = event.__dict__.get(UNCHECKED_STREAM) or f"the recorded {event.endpoint} stream"
+    stream = event.stream or ""
+    if UNCHECKED_STREAM in event.__dict__ and (problem := stream_problem(stream)) is not None:
+        raise CassetteError(f"{where}: {problem}")
+    chunks: list[Any] = []
+    for index, chunk in enumerate(sse_json_chunks(stream)):
+        try:
+            chunks.append(_rebuilt(cls, chunk))
+        except Exception as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            raise CassetteError(
+                f"{where}: chunk {index} is not a chunk LiteLLM can read ({type(exc).__name__}: {detail})"
+            ) from None
+    event.__dict__.pop(UNCHECKED_STREAM, None)  # checked: a repeated replay skips it
+    return chunks
 
 
 def _rebuilt(cls: Any, recorded: dict[str, Any]) -> Any:

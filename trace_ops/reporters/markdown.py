@@ -1,8 +1,12 @@
 """A trace diff as GitHub-flavoured markdown, for a PR comment.
 
-Everything recorded (prompts, answers, tool names, arguments) is untrusted text: inline it is
-HTML-escaped and markdown-escaped (so it cannot open a link, a table cell, a tag or mention
-someone), and in code blocks it sits behind a fence longer than any backtick run it contains.
+Everything recorded (prompts, answers, roles, tool names, arguments, errors) is untrusted text:
+inline it is HTML-escaped and markdown-escaped (so it cannot open a link, a table cell, a tag,
+an autolink, or mention someone), in a `<details>` summary it is HTML-escaped on one line, and in
+code blocks it sits behind a fence longer than any backtick run it contains. Everywhere,
+characters that reorder or hide text (bidi controls, zero-width marks: "Trojan Source") and
+line ends other than `\n` are shown as `<U+202E>` instead, so what a reviewer reads is what
+was recorded.
 """
 
 from __future__ import annotations
@@ -22,23 +26,46 @@ _SHOWN_DIFFS = 10
 _FIGURES = ("llm_calls", "tool_calls", "tokens", "cost", "latency")  # shown in the table
 
 
+# bidi embeddings/overrides/isolates, zero-width and invisible marks, NUL, and line ends
+# markdown or browsers may honour other than "\n" (CR, NEL, LS, PS, VT, FF)
+_HIDDEN = re.compile("[\u0000\u000b\u000c\r\u0085\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# what GitHub would turn into a link or a reference: `scheme://`, `www.`, `#123`
+_AUTOLINK = re.compile(r"(?<=[A-Za-z0-9]):(?=//)|(?<![A-Za-z0-9])(?i:www)\.|#(?=[0-9])")
+_AUTOLINK_ESCAPES = {":": "&#58;", "#": "&#35;"}
+
+
+def _unlinked(text: str) -> str:
+    """No autolink, mention or issue reference: `https&#58;//`, `www&#46;`, `&#64;`, `&#35;1`."""
+    text = text.replace("@", "&#64;")
+    return _AUTOLINK.sub(lambda m: _AUTOLINK_ESCAPES.get(m[0]) or m[0][:-1] + "&#46;", text)
+
+
+def shown(text: str) -> str:
+    """`text` with every hidden or reordering character made visible (`<U+202E>`)."""
+    return _HIDDEN.sub(lambda m: f"<U+{ord(m[0]):04X}>", text)
+
+
 def escape_inline(text: str) -> str:
     """Recorded text made inert in a markdown line or table cell."""
-    text = html.escape(text.replace("\r", " ").replace("\n", " "), quote=False)
-    text = _MD_SPECIAL.sub(r"\\\1", text).replace("@", "&#64;")
+    text = html.escape(shown(text.replace("\r\n", " ").replace("\n", " ")), quote=False)
+    text = _unlinked(_MD_SPECIAL.sub(r"\\\1", text))
     # no heading, list or rule at the start: `\#`, `\-`, `1\.`
     return _LINE_START.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], text)
 
 
 def code_block(text: str, lang: str = "") -> str:
-    """`text` verbatim in a fenced block whose fence no line of `text` can close."""
+    """`text` in a fenced block whose fence no line of `text` can close (hidden characters shown)."""
+    text = shown(text.replace("\r\n", "\n"))
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{lang}\n{text}\n{fence}"
 
 
 def _details(summary: str, body: str) -> str:
-    return f"<details><summary>{html.escape(summary)}</summary>\n\n{body}\n\n</details>"
+    """A collapsible section; the summary is one line of escaped HTML (a blank line in it would end
+    the HTML block and let the rest be read as markdown)."""
+    summary = _unlinked(html.escape(shown(summary.replace("\r\n", " ").replace("\n", " "))))
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
 def diff_to_markdown(diff: TraceDiff, title: str = "Trace diff") -> str:
