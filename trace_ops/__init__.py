@@ -28,7 +28,17 @@ from trace_ops.errors import (
 from trace_ops.modes import RecordMode
 from trace_ops.recorder import Recorder
 from trace_ops.replayer import Replayer
-from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
+from trace_ops.trace import (
+    AgentDecision,
+    ErrorEvent,
+    Event,
+    GraphRun,
+    Judgment,
+    LLMCall,
+    NodeRun,
+    ToolCall,
+    Trace,
+)
 
 if TYPE_CHECKING:
     from trace_ops.cost import PriceWarning, price_data_version, register_price
@@ -93,8 +103,10 @@ __all__ = [
     "CassetteWriteError",
     "ErrorEvent",
     "Event",
+    "GraphRun",
     "Judgment",
     "LLMCall",
+    "NodeRun",
     "PriceWarning",
     "RecordMode",
     "RecordModeError",

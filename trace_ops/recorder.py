@@ -17,6 +17,11 @@ class Recorder(Session):
     the block raises (what was recorded is kept, the exception propagates). Without
     `save_to` the trace stays in memory. Inside another session (e.g. a replaying `cassette`
     fixture), the outer session answers and this recorder still sees every call.
+
+    `intercept_langchain=True` records LangChain chat models at the `BaseChatModel` layer
+    (one event per model call, whatever SDK is under it, or none) and `BaseTool` runs as tool
+    events; `intercept_langgraph=True` adds graph and node runs, the parents of the calls
+    made in them. Replaying such a cassette needs no flag.
     """
 
     def __init__(
@@ -32,13 +37,6 @@ class Recorder(Session):
         intercept_langchain: bool = False,
         intercept_langgraph: bool = False,
     ) -> None:
-        for flag, name in ((intercept_langchain, "LangChain"), (intercept_langgraph, "LangGraph")):
-            if flag:
-                raise NotImplementedError(
-                    f"{name} framework-level capture (graph/node/chain events) is not implemented yet; "
-                    f"{name} over the OpenAI, Anthropic or LiteLLM SDKs is already recorded and replayed "
-                    "by the SDK interceptors without this flag"
-                )
         super().__init__(
             save_to,
             options=SessionOptions(
@@ -48,5 +46,7 @@ class Recorder(Session):
                 before_record=before_record,
                 tags=tags,
                 metadata=metadata,
+                intercept_langchain=intercept_langchain,
+                intercept_langgraph=intercept_langgraph,
             ),
         )

@@ -13,6 +13,7 @@ from typing import Any
 from trace_ops.cassette.codec import EventCodec, Reader, kind_of
 from trace_ops.cassette.events import AgentDecisionCodec, ErrorEventCodec, JudgmentCodec, ToolCallCodec
 from trace_ops.cassette.llm_call import LLMCallCodec
+from trace_ops.cassette.spans import GraphRunCodec, NodeRunCodec
 from trace_ops.errors import CassetteError
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
 from trace_ops.trace import Event, Trace
@@ -23,7 +24,15 @@ SUPPORTED_VERSIONS = frozenset({1})
 # kind -> codec; the order is the one error messages list the known kinds in.
 CODECS: dict[str, EventCodec[Any]] = {
     codec.kind: codec
-    for codec in (LLMCallCodec(), ToolCallCodec(), AgentDecisionCodec(), ErrorEventCodec(), JudgmentCodec())
+    for codec in (
+        LLMCallCodec(),
+        ToolCallCodec(),
+        AgentDecisionCodec(),
+        ErrorEventCodec(),
+        JudgmentCodec(),
+        GraphRunCodec(),
+        NodeRunCodec(),
+    )
 }
 
 

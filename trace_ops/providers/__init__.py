@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from trace_ops.providers import anthropic, litellm, openai
+from trace_ops.providers import anthropic, langchain, litellm, openai
 from trace_ops.providers._base import Provider
 
 __all__ = ["FINISH_ALIASES", "OPENAI_COMPATIBLE", "PROVIDERS", "Provider", "for_body", "lookup"]
@@ -32,6 +32,7 @@ _REGISTERED = (
     openai.PROVIDER,
     anthropic.PROVIDER,
     litellm.PROVIDER,
+    langchain.PROVIDER,
     # no parser of their own yet: OpenAI-compatible, under another name in genai-prices
     _compatible("azure_openai", "azure"),
     _compatible("bedrock", "aws"),
