@@ -36,6 +36,7 @@ from trace_ops.trace import (
     Judgment,
     LLMCall,
     NodeRun,
+    SpanRun,
     ToolCall,
     Trace,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "RecordedToolError",
     "Recorder",
     "Replayer",
+    "SpanRun",
     "ToolCall",
     "Trace",
     "TraceDiff",

@@ -21,7 +21,8 @@ class Recorder(Session):
     `intercept_langchain=True` records LangChain chat models at the `BaseChatModel` layer
     (one event per model call, whatever SDK is under it, or none) and `BaseTool` runs as tool
     events; `intercept_langgraph=True` adds graph and node runs, the parents of the calls
-    made in them. Replaying such a cassette needs no flag.
+    made in them; `intercept_crewai=True` adds CrewAI crew, task and agent runs. Replaying such
+    a cassette needs no flag.
     """
 
     def __init__(
@@ -36,6 +37,7 @@ class Recorder(Session):
         metadata: dict[str, Any] | None = None,
         intercept_langchain: bool = False,
         intercept_langgraph: bool = False,
+        intercept_crewai: bool = False,
     ) -> None:
         super().__init__(
             save_to,
@@ -48,5 +50,6 @@ class Recorder(Session):
                 metadata=metadata,
                 intercept_langchain=intercept_langchain,
                 intercept_langgraph=intercept_langgraph,
+                intercept_crewai=intercept_crewai,
             ),
         )

@@ -71,6 +71,8 @@ class SessionOptions:
     intercept_langchain: bool = False
     #: also capture LangGraph graph and node runs (implies `intercept_langchain`)
     intercept_langgraph: bool = False
+    #: capture CrewAI crew kickoffs, task and agent executions (its LLM calls: the SDK interceptors)
+    intercept_crewai: bool = False
 
 
 _DEFAULTS = SessionOptions()
@@ -241,6 +243,8 @@ class Session:
             wanted.add("langgraph")
         if self.options.intercept_langchain or "langgraph" in wanted:
             wanted.add("langchain")
+        if self.options.intercept_crewai:
+            wanted.add("crewai")
         return tuple(sorted(wanted))
 
     def _keeps_cassette(self, exc: BaseException | None) -> bool:

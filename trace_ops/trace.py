@@ -278,8 +278,24 @@ class NodeRun(Event):
         return f"node:{self.name}"
 
 
+@dataclass(eq=False)
+class SpanRun(Event):
+    """A framework run that contains others (a CrewAI crew kickoff, task or agent execution):
+    `category` is what it is (`crew`, `task`, `agent`), the calls made in it name its `span_id`."""
+
+    kind: ClassVar[str] = "span"
+    category: str
+    name: str
+    span_id: str | None = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.category}:{self.name}"
+
+
 #: Events that span others (their durations contain their children's): not summed into totals.
-SPAN_TYPES: tuple[type[Event], ...] = (GraphRun, NodeRun)
+SPAN_TYPES: tuple[type[Event], ...] = (GraphRun, NodeRun, SpanRun)
 
 
 # ---------------------------------------------------------------- what the model asks the layers above
@@ -300,7 +316,8 @@ def derive_with(*, view: Callable[[LLMCall], ResponseView], cost: Callable[[LLMC
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (LLMCall, ToolCall, AgentDecision, ErrorEvent, Judgment, GraphRun, NodeRun)
+    cls.kind: cls
+    for cls in (LLMCall, ToolCall, AgentDecision, ErrorEvent, Judgment, GraphRun, NodeRun, SpanRun)
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from trace_ops.cassette.codec import EventCodec, Reader, kind_of
 from trace_ops.cassette.events import AgentDecisionCodec, ErrorEventCodec, JudgmentCodec, ToolCallCodec
 from trace_ops.cassette.llm_call import LLMCallCodec
-from trace_ops.cassette.spans import GraphRunCodec, NodeRunCodec
+from trace_ops.cassette.spans import GraphRunCodec, NodeRunCodec, SpanRunCodec
 from trace_ops.errors import CassetteError
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
 from trace_ops.trace import Event, Trace
@@ -32,6 +32,7 @@ CODECS: dict[str, EventCodec[Any]] = {
         JudgmentCodec(),
         GraphRunCodec(),
         NodeRunCodec(),
+        SpanRunCodec(),
     )
 }
 

@@ -1,4 +1,5 @@
-"""Framework-level capture: LangChain chat models and tools, LangGraph graph and node runs.
+"""Framework-level capture: LangChain chat models and tools, LangGraph graph and node runs,
+CrewAI crew, task and agent runs.
 
 Not in `trace_ops.interceptors`: an interceptor patches one SDK's request seam, always on while
 a session runs, and knows nothing but that SDK. Framework capture is asked for per session
@@ -16,17 +17,24 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from trace_ops.errors import TraceOpsError
-from trace_ops.trace import GraphRun, LLMCall, NodeRun, Trace
+from trace_ops.trace import GraphRun, LLMCall, NodeRun, SpanRun, Trace
 
 __all__ = ["acquire", "importable", "kinds_in", "release"]
 
 #: What each framework's capture imports, and the extra that installs it.
-_NEEDS = {"langchain": ("langchain_core", "langchain"), "langgraph": ("langchain_core", "langgraph")}
+_NEEDS = {
+    "langchain": ("langchain_core", "langchain"),
+    "langgraph": ("langchain_core", "langgraph"),
+    "crewai": ("crewai", "crewai"),
+}
 #: The packages whose versions a cassette captured with each framework keeps (module, distribution).
 _PACKAGES = {
     "langchain": (("langchain_core", "langchain-core"),),
     "langgraph": (("langchain_core", "langchain-core"), ("langgraph", "langgraph")),
+    "crewai": (("crewai", "crewai"),),
 }
+#: The categories of `SpanRun` events each framework writes.
+_SPAN_CATEGORIES = {"crewai": frozenset({"crew", "task", "agent"})}
 
 #: The `provider:` of chat-model calls recorded at the LangChain layer.
 LANGCHAIN_PROVIDER = "langchain"
@@ -45,6 +53,10 @@ def kinds_in(trace: Trace) -> list[str]:
         kinds.append("langchain")
     if any(isinstance(e, (GraphRun, NodeRun)) for e in trace.events):
         kinds.append("langgraph")
+    if "crewai" in trace.sdk_versions or any(
+        isinstance(e, SpanRun) and e.category in _SPAN_CATEGORIES["crewai"] for e in trace.events
+    ):
+        kinds.append("crewai")
     return kinds
 
 
@@ -72,6 +84,10 @@ def _installer(kind: str) -> tuple[Callable[[], None], Callable[[], None]]:
         from trace_ops.frameworks import langchain
 
         return langchain.install, langchain.uninstall
+    if kind == "crewai":
+        from trace_ops.frameworks import crewai
+
+        return crewai.install, crewai.uninstall
     from trace_ops.frameworks import langgraph
 
     return langgraph.install, langgraph.uninstall

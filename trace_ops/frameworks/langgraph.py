@@ -20,8 +20,8 @@ import time
 from typing import Any
 from uuid import UUID
 
-from trace_ops import _seam
 from trace_ops._seam import current_session
+from trace_ops.frameworks import _parents
 from trace_ops.trace import GraphRun, NodeRun, utc_now_iso
 
 _STEP_TAG = "graph:step:"
@@ -176,11 +176,12 @@ def install() -> None:
             register_configure_hook(_Hook(), inheritable=True)  # type: ignore[arg-type]
             _hooked = True
         _handler = _make_handler()
-        _seam.parent_of = _handler.parent_now
+        _parents.add(_handler.parent_now)
 
 
 def uninstall() -> None:
     global _handler
     with _lock:
+        if _handler is not None:
+            _parents.remove(_handler.parent_now)
         _handler = None
-        _seam.parent_of = None

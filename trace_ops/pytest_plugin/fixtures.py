@@ -59,6 +59,7 @@ def cassette(request: pytest.FixtureRequest, trace_ops_config: dict[str, Any]) -
         missing_ok=True,
         intercept_langchain=bool(trace_ops_config.get("intercept_langchain", False)),
         intercept_langgraph=bool(trace_ops_config.get("intercept_langgraph", False)),
+        intercept_crewai=bool(trace_ops_config.get("intercept_crewai", False)),
     )
     session = Session(path, options=options)
     item.stash[SESSION_KEY] = session
