@@ -256,3 +256,40 @@ def test_a_broken_node_event_is_one_line(tmp_path: Path) -> None:
     path.write_text("version: 1\nevents:\n- type: graph\n  name: g\n  parent: 3\n")
     with pytest.raises(CassetteError, match=r"events\[0\]\.parent: expected text"):
         load_cassette(path)
+
+
+def test_a_subgraph_names_the_node_it_runs_in(fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    model = ChatOpenAI(model="gpt-4o", base_url=fake_llm.openai_base_url, api_key="sk-test", max_retries=0)
+
+    def lookup(state: State) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    inner = StateGraph(State)
+    inner.add_node("lookup", lookup)
+    inner.add_edge(START, "lookup")
+    outer = StateGraph(State)
+    outer.add_node("research", inner.compile(name="inner"))
+    outer.add_edge(START, "research")
+    graph = outer.compile(name="outer")
+
+    path = tmp_path / "sub.yaml"
+    with Recorder(path, intercept_langgraph=True) as rec:
+        live = graph.invoke(INPUT)
+    assert rec.trace.trajectory == [
+        "graph:outer",
+        "node:research",
+        "graph:inner",
+        "node:lookup",
+        "llm_call:gpt-4o",
+    ]
+    outer_run, research, inner_run, node, llm = rec.trace.events
+    assert (research.parent, inner_run.parent, node.parent, llm.parent) == (
+        outer_run.span_id,
+        research.span_id,
+        inner_run.span_id,
+        node.span_id,
+    )
+    fake_llm.stop()
+    with Replayer(path) as rep:
+        assert plain(graph.invoke(INPUT)) == plain(live)
+    assert rep.trace.trajectory == rec.trace.trajectory
