@@ -293,3 +293,38 @@ def test_a_subgraph_names_the_node_it_runs_in(fake_llm: FakeLLMServer, tmp_path:
     with Replayer(path) as rep:
         assert plain(graph.invoke(INPUT)) == plain(live)
     assert rep.trace.trajectory == rec.trace.trajectory
+
+
+def test_every_span_kind_round_trips(tmp_path: Path) -> None:
+    from trace_ops import SpanRun, ToolCall, Trace
+
+    events = [
+        SpanRun(
+            category="crew", name="crew", span_id="c1", duration_ms=5.0, started_at="2026-12-01T00:00:00Z"
+        ),
+        GraphRun(name="agent", span_id="s1", parent="c1", error="ValueError: x"),
+        NodeRun(name="tools", span_id="s2", step=2, parent="s1", duration_ms=1.25),
+        ToolCall(name="search", input={"q": "x"}, output="y", parent="s2"),
+    ]
+    path = save_cassette(Trace(events=events), tmp_path / "spans.yaml")
+    loaded = load_cassette(path)
+    fields = [
+        (
+            type(e).__name__,
+            e.label,
+            e.parent,
+            getattr(e, "span_id", None),
+            e.duration_ms,
+            getattr(e, "error", None),
+        )
+        for e in loaded.events
+    ]
+    assert fields == [
+        ("SpanRun", "crew:crew", None, "c1", 5.0, None),
+        ("GraphRun", "graph:agent", "c1", "s1", None, "ValueError: x"),
+        ("NodeRun", "node:tools", "s1", "s2", 1.25, None),
+        ("ToolCall", "tool:search", "s2", None, None, None),
+    ]
+    assert loaded.events[2].step == 2  # type: ignore[attr-defined]
+    assert save_cassette(loaded, tmp_path / "again.yaml").read_text() == path.read_text()
+    assert loaded.total_duration_ms == 0.0  # spans contain their children: never summed
