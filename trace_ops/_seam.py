@@ -18,7 +18,7 @@ import contextlib
 import contextvars
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from trace_ops._not_recorded import mark_not_recorded
@@ -69,7 +69,14 @@ class SeamSession(Protocol):
         ...
 
     def record_tool_call(
-        self, name: str, input: Any, output: Any, *, error: BaseException | None, duration_ms: float
+        self,
+        name: str,
+        input: Any,
+        output: Any,
+        *,
+        error: BaseException | None,
+        duration_ms: float,
+        call_id: str | None = None,
     ) -> ToolCall:
         """Add a call of a `@tool` function to the run (`Session`'s takes more: the seam needs this)."""
         ...
@@ -124,6 +131,22 @@ def http_wanted() -> bool:
 def end_live(token: contextvars.Token[object | None]) -> None:
     """Close what `CallHandle.go_live` opened."""
     _owner.reset(token)
+
+
+@contextlib.contextmanager
+def owning(handle: CallHandle) -> Iterator[None]:
+    """`handle` owns the calls made in this block again (the next step of a live stream that a
+    framework pulls chunk by chunk), without restarting its clock as `live()` would."""
+    token = _owner.set(handle)
+    try:
+        yield
+    finally:
+        _owner.reset(token)
+
+
+#: Framework capture plugs in where an event happens (the graph node running now): sessions
+#: stamp it as the `parent` of the events they add. None: no framework capture active.
+parent_of: Callable[[], str | None] | None = None
 
 
 def current_session() -> SeamSession | None:

@@ -369,13 +369,16 @@ def assert_trajectory(
     """The run's steps follow `expected_steps` under `mode` (EXACT / IN_ORDER / ANY_ORDER).
 
     Bare names (`"search"`) are tools: when every expected step is bare, only the tool
-    sequence is compared. Full labels (`"tool:search"`, `"llm_call:gpt-4o"`) compare against
-    the whole trajectory, with bare names read as `tool:<name>`.
+    sequence is compared. When every expected step is a graph node (`"node:agent"`), only the
+    node steps are (the path through the graph). Other full labels (`"tool:search"`,
+    `"llm_call:gpt-4o"`) compare against the whole trajectory, bare names read as `tool:<name>`.
     """
     expected = list(expected_steps)
     mode = TrajectoryMode(mode)
     if all(":" not in step for step in expected):
         actual = [tool for tool, _ in _tool_sequence(trace)]
+    elif all(step.startswith("node:") for step in expected):
+        actual = [step for step in trace.trajectory if step.startswith("node:")]
     else:
         actual = list(trace.trajectory)
         expected = [step if ":" in step else f"tool:{step}" for step in expected]

@@ -19,6 +19,12 @@ class Recorder(Session):
     fixture), the outer session answers and this recorder still sees every call.
     `intercept_http=True` also records at the httpx / httpx2 transport what no SDK interceptor
     owns (google-genai, mistralai, plain HTTP); a `Replayer` answers those calls without a flag.
+
+    `intercept_langchain=True` records LangChain chat models at the `BaseChatModel` layer
+    (one event per model call, whatever SDK is under it, or none) and `BaseTool` runs as tool
+    events; `intercept_langgraph=True` adds graph and node runs, the parents of the calls
+    made in them; `intercept_crewai=True` adds CrewAI crew, task and agent runs. Replaying such
+    a cassette needs no flag.
     """
 
     def __init__(
@@ -34,14 +40,8 @@ class Recorder(Session):
         intercept_langchain: bool = False,
         intercept_langgraph: bool = False,
         intercept_http: bool = False,
+        intercept_crewai: bool = False,
     ) -> None:
-        for flag, name in ((intercept_langchain, "LangChain"), (intercept_langgraph, "LangGraph")):
-            if flag:
-                raise NotImplementedError(
-                    f"{name} framework-level capture (graph/node/chain events) is not implemented yet; "
-                    f"{name} over the OpenAI, Anthropic or LiteLLM SDKs is already recorded and replayed "
-                    "by the SDK interceptors without this flag"
-                )
         super().__init__(
             save_to,
             options=SessionOptions(
@@ -52,5 +52,8 @@ class Recorder(Session):
                 tags=tags,
                 metadata=metadata,
                 intercept_http=intercept_http,
+                intercept_langchain=intercept_langchain,
+                intercept_langgraph=intercept_langgraph,
+                intercept_crewai=intercept_crewai,
             ),
         )

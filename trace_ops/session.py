@@ -80,6 +80,12 @@ class SessionOptions:
     #: record calls at the httpx / httpx2 transport too (SDKs with no interceptor, plain HTTP);
     #: a cassette holding such calls is answered there without it
     intercept_http: bool = False
+    #: capture LangChain chat models and tools at the framework layer (`trace_ops.frameworks`)
+    intercept_langchain: bool = False
+    #: also capture LangGraph graph and node runs (implies `intercept_langchain`)
+    intercept_langgraph: bool = False
+    #: capture CrewAI crew kickoffs, task and agent executions (its LLM calls: the SDK interceptors)
+    intercept_crewai: bool = False
 
 
 _DEFAULTS = SessionOptions()
@@ -155,6 +161,7 @@ class Session:
         self._pending: set[CallHandle] = set()
         self._active = False
         self._call_numbers = itertools.count(1)
+        self._frameworks: tuple[str, ...] = ()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -183,8 +190,16 @@ class Session:
         from trace_ops import interceptors
         from trace_ops.cost import price_data_version
 
+        frameworks_wanted = self._frameworks_wanted()
+        if frameworks_wanted:  # first: a framework that is not installed fails before anything is held
+            from trace_ops import frameworks
+
+            frameworks.acquire(frameworks_wanted)
+            self._frameworks = frameworks_wanted
         interceptors.acquire()
         self.trace.sdk_versions = interceptors.sdk_versions()
+        if self._frameworks:
+            self.trace.sdk_versions.update(frameworks.versions(self._frameworks))
         self.trace.price_data = price_data_version()
         _seam.push(self)
         self._active = True
@@ -201,6 +216,11 @@ class Session:
         from trace_ops import interceptors
 
         interceptors.release()
+        if self._frameworks:
+            from trace_ops import frameworks
+
+            frameworks.release(self._frameworks)
+            self._frameworks = ()
         for handle in list(self._pending):
             try:
                 handle.stream_finished(complete=False)
@@ -232,6 +252,21 @@ class Session:
                 raise self._failure(refused)
             if refused is not None:  # the agent's own exception is on its way: ours must not hide it
                 log.error("trace_ops: %s", refused)
+
+    def _frameworks_wanted(self) -> tuple[str, ...]:
+        """The frameworks captured at their own layer: those asked for, and those the cassette
+        holds events of (a replay needs no flag)."""
+        from trace_ops.frameworks import importable, kinds_in
+
+        found = kinds_in(self.cassette) if self.cassette is not None else []
+        wanted = {kind for kind in found if importable(kind)}  # code that cannot use it never calls it
+        if self.options.intercept_langgraph:
+            wanted.add("langgraph")
+        if self.options.intercept_langchain or "langgraph" in wanted:
+            wanted.add("langchain")
+        if self.options.intercept_crewai:
+            wanted.add("crewai")
+        return tuple(sorted(wanted))
 
     def _keeps_cassette(self, exc: BaseException | None) -> bool:
         """A run that failed before recording an LLM call never replaces a cassette with an empty one."""
@@ -322,6 +357,9 @@ class Session:
 
     def add(self, event: Event, *, recorded: bool) -> None:
         """Append `event` to this run (an LLM call counts as recorded or as replayed)."""
+        parent_of = _seam.parent_of
+        if parent_of is not None and event.parent is None:
+            event.parent = parent_of()
         with self._lock:
             self.trace.events.append(event)
             if isinstance(event, LLMCall):

@@ -98,6 +98,8 @@ class Event:
     kind: ClassVar[str] = "event"
     started_at: str | None = field(default=None, kw_only=True)
     duration_ms: float | None = field(default=None, kw_only=True)
+    #: The `span_id` of the graph/node run this event happened in (framework capture), or None.
+    parent: str | None = field(default=None, kw_only=True)
 
     @property
     def label(self) -> str:
@@ -289,6 +291,59 @@ class Judgment(Event):
         return f"judge:{self.name}"
 
 
+@dataclass(eq=False)
+class GraphRun(Event):
+    """A graph (LangGraph `Pregel`) run: started when its first node started, timed to its end.
+
+    One event per run, not a start and an end event: the trajectory then reads as the steps
+    taken (`graph:agent → node:agent → …`) and the diff aligns one step per run."""
+
+    kind: ClassVar[str] = "graph"
+    name: str
+    span_id: str | None = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"graph:{self.name}"
+
+
+@dataclass(eq=False)
+class NodeRun(Event):
+    """One node of a graph run (a LangGraph task): the LLM and tool calls made in it name its
+    `span_id` as their `parent`. `step` is the graph's superstep."""
+
+    kind: ClassVar[str] = "node"
+    name: str
+    span_id: str | None = None
+    step: int | None = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"node:{self.name}"
+
+
+@dataclass(eq=False)
+class SpanRun(Event):
+    """A framework run that contains others (a CrewAI crew kickoff, task or agent execution):
+    `category` is what it is (`crew`, `task`, `agent`), the calls made in it name its `span_id`."""
+
+    kind: ClassVar[str] = "span"
+    category: str
+    name: str
+    span_id: str | None = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.category}:{self.name}"
+
+
+#: Events that span others (their durations contain their children's): not summed into totals.
+SPAN_TYPES: tuple[type[Event], ...] = (GraphRun, NodeRun, SpanRun)
+
+
 # ---------------------------------------------------------------- what the model asks the layers above
 
 
@@ -308,7 +363,19 @@ def derive_with(*, view: Callable[[LLMCall], ResponseView], cost: Callable[[LLMC
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (LLMCall, HTTPCall, ToolCall, AgentDecision, ErrorEvent, Judgment, McpToolCall, McpRequest)
+    for cls in (
+        LLMCall,
+        HTTPCall,
+        ToolCall,
+        AgentDecision,
+        ErrorEvent,
+        Judgment,
+        McpToolCall,
+        McpRequest,
+        GraphRun,
+        NodeRun,
+        SpanRun,
+    )
 }
 
 
@@ -374,7 +441,7 @@ class Trace:
 
     @property
     def total_duration_ms(self) -> float:
-        return sum(e.duration_ms or 0.0 for e in self.events)
+        return sum(e.duration_ms or 0.0 for e in self.events if not isinstance(e, SPAN_TYPES))
 
     @property
     def trajectory(self) -> list[str]:

@@ -267,9 +267,3 @@ def test_threads_record_and_replay_every_call(fake_llm: FakeLLMServer, tmp_path:
     assert replayed == live and len(live) == 40
     assert rep.unused_calls == []
 
-
-def test_framework_capture_flags_say_they_are_not_built_yet() -> None:
-    with pytest.raises(NotImplementedError, match="LangGraph framework-level capture"):
-        Recorder(intercept_langgraph=True)
-    with pytest.raises(NotImplementedError, match="already recorded and replayed by the SDK interceptors"):
-        Recorder(intercept_langchain=True)

@@ -65,10 +65,11 @@ class Reader:
             raise self.fail(f"{where}.{field}", f"invalid JSON ({exc})") from None
 
     def timing(self, data: dict[str, Any], where: str) -> dict[str, Any]:
-        """The `started_at` / `duration_ms` every event may carry, as Event keyword arguments."""
+        """The `started_at` / `duration_ms` / `parent` every event may carry, as Event keyword arguments."""
         return {
             "started_at": self.get(data, "started_at", str, where),
             "duration_ms": self.get(data, "duration_ms", NUMBER, where),
+            "parent": self.get(data, "parent", str, where),
         }
 
 
@@ -96,7 +97,9 @@ def kind_of(value: Any) -> str:
 
 
 def write_timing(event: Event, out: dict[str, Any]) -> dict[str, Any]:
-    """Add the event's `started_at` / `duration_ms` (rounded to the microsecond) to `out`."""
+    """Add the event's `parent`, `started_at` / `duration_ms` (rounded to the microsecond) to `out`."""
+    if event.parent is not None:
+        out["parent"] = event.parent
     if event.started_at is not None:
         out["started_at"] = event.started_at
     if event.duration_ms is not None:

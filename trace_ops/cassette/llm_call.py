@@ -112,6 +112,7 @@ class LLMCallCodec:
             incomplete=bool(data.get("incomplete", False)),
             started_at=r.get(data, "started_at", str, where),
             duration_ms=r.get(data, "duration_ms", NUMBER, where),
+            parent=r.get(data, "parent", str, where),
         )
         if stream is not None:  # its SSE JSON is checked when first replayed (see UNCHECKED_STREAM)
             call.__dict__[UNCHECKED_STREAM] = f"{r.source}: {where}.stream"

@@ -21,6 +21,7 @@ from trace_ops.cassette.events import (
 )
 from trace_ops.cassette.http_call import HTTPCallCodec
 from trace_ops.cassette.llm_call import LLMCallCodec
+from trace_ops.cassette.spans import GraphRunCodec, NodeRunCodec, SpanRunCodec
 from trace_ops.errors import CassetteError
 from trace_ops.scrub import DEFAULT_SCRUBBER, Scrubber
 from trace_ops.trace import Event, Trace
@@ -40,6 +41,9 @@ CODECS: dict[str, EventCodec[Any]] = {
         JudgmentCodec(),
         McpToolCallCodec(),
         McpRequestCodec(),
+        GraphRunCodec(),
+        NodeRunCodec(),
+        SpanRunCodec(),
     )
 }
 

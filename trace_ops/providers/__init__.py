@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from trace_ops.providers import anthropic, cerebras, gemini, groq, litellm, mistral, openai, together
+from trace_ops.providers import anthropic, cerebras, gemini, groq, langchain, litellm, mistral, openai, together
 from trace_ops.providers._base import Provider, StainlessSDK
 
 __all__ = [
@@ -48,6 +48,7 @@ _REGISTERED = (
     together.PROVIDER,
     gemini.PROVIDER,
     mistral.PROVIDER,
+    langchain.PROVIDER,
     # no parser of their own yet: OpenAI-compatible, under another name in genai-prices
     _compatible("azure_openai", "azure"),
     _compatible("bedrock", "aws"),

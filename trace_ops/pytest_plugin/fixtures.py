@@ -59,6 +59,9 @@ def cassette(request: pytest.FixtureRequest, trace_ops_config: dict[str, Any]) -
         record_hint=f"record it with: pytest '{nodeid}' --record",
         rerecord_hint=f"to re-record: pytest '{nodeid}' --record-mode=rewrite",
         missing_ok=True,
+        intercept_langchain=bool(trace_ops_config.get("intercept_langchain", False)),
+        intercept_langgraph=bool(trace_ops_config.get("intercept_langgraph", False)),
+        intercept_crewai=bool(trace_ops_config.get("intercept_crewai", False)),
     )
     session = Session(path, options=options)
     item.stash[SESSION_KEY] = session
