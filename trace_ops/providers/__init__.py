@@ -17,7 +17,17 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from trace_ops.providers import anthropic, cerebras, gemini, groq, langchain, litellm, mistral, openai, together
+from trace_ops.providers import (
+    anthropic,
+    cerebras,
+    gemini,
+    groq,
+    langchain,
+    litellm,
+    mistral,
+    openai,
+    together,
+)
 from trace_ops.providers._base import Provider, StainlessSDK
 
 __all__ = [
