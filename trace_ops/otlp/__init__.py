@@ -9,12 +9,15 @@ and capture GenAI spans live into a Recorder.
 from __future__ import annotations
 
 from trace_ops.otlp.export import dumps_otlp, trace_to_otlp, write_otlp
+from trace_ops.otlp.importer import load_trace_file, spans_to_trace
 from trace_ops.otlp.send import OTLPSendError, send_otlp, traces_url
 
 __all__ = [
     "OTLPSendError",
     "dumps_otlp",
+    "load_trace_file",
     "send_otlp",
+    "spans_to_trace",
     "trace_to_otlp",
     "traces_url",
     "write_otlp",
