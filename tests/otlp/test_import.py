@@ -27,8 +27,15 @@ from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
 import trace_ops
-from trace_ops import CassetteError, Recorder, Trace, diff_traces, load_cassette, save_cassette
-from trace_ops.otlp import load_trace_file
+from trace_ops import (
+    CassetteError,
+    Recorder,
+    Trace,
+    diff_traces,
+    load_cassette,
+    load_trace_file,
+    save_cassette,
+)
 from trace_ops.testing import FakeLLMServer
 
 

@@ -23,7 +23,10 @@ def test_round_trip(jsonl: bool, fake_llm: FakeLLMServer, tmp_path: Path) -> Non
     assert [e.duration_ms for e in back.events] == pytest.approx([e.duration_ms for e in original.events])
     for old, new in zip(original.llm_calls, back.llm_calls, strict=True):
         assert (new.provider, new.endpoint, new.model, new.served_model) == (
-            old.provider, old.endpoint, old.model, old.served_model
+            old.provider,
+            old.endpoint,
+            old.model,
+            old.served_model,
         )
         assert new.usage == old.usage
         assert new.view.text == old.view.text and new.view.finish_reason == old.view.finish_reason
@@ -33,11 +36,18 @@ def test_round_trip(jsonl: bool, fake_llm: FakeLLMServer, tmp_path: Path) -> Non
         assert new.ttft_ms == pytest.approx(old.ttft_ms) if old.ttft_ms is not None else new.ttft_ms is None
     for old_tool, new_tool in zip(original.tool_calls, back.tool_calls, strict=True):
         assert (new_tool.name, new_tool.input, new_tool.output, new_tool.call_id) == (
-            old_tool.name, old_tool.input, old_tool.output, old_tool.call_id
+            old_tool.name,
+            old_tool.input,
+            old_tool.output,
+            old_tool.call_id,
         )
     [judgment] = [e for e in back.events if isinstance(e, Judgment)]
     assert (judgment.name, judgment.verdict, judgment.score, judgment.reasoning, judgment.intent) == (
-        "faithfulness", "pass", 0.9, "cites the tool", "grounded"
+        "faithfulness",
+        "pass",
+        0.9,
+        "cites the tool",
+        "grounded",
     )
     assert back.total_tokens == original.total_tokens
     assert back.total_cost_usd == pytest.approx(original.total_cost_usd)
