@@ -33,6 +33,7 @@ COMMANDS: dict[str, Command] = {
     "ls": Command(None, "one line per cassette under a folder"),
     "stats": Command(None, "totals per model, per tool, and the most expensive tests"),
     "prune": Command(None, "delete old or unused cassettes inside a folder"),
+    "import": Command("trace_ops.cli.import_cmd", "an OTLP/JSON or Jaeger span file as a cassette"),
     "validate": Command(None, "check cassettes: schema, integrity, no secrets left (exit 1 on a problem)"),
 }
 PLANNED = tuple(COMMANDS)
