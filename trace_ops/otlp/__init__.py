@@ -8,11 +8,17 @@ and capture GenAI spans live into a Recorder.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from trace_ops.otlp.export import dumps_otlp, trace_to_otlp, write_otlp
 from trace_ops.otlp.importer import load_trace_file, spans_to_trace
 from trace_ops.otlp.send import OTLPSendError, send_otlp, traces_url
 
+if TYPE_CHECKING:
+    from trace_ops.otlp.live import GenAISpanRecorder
+
 __all__ = [
+    "GenAISpanRecorder",
     "OTLPSendError",
     "dumps_otlp",
     "load_trace_file",
@@ -22,3 +28,11 @@ __all__ = [
     "traces_url",
     "write_otlp",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "GenAISpanRecorder":  # imports opentelemetry-sdk, so only when asked for
+        from trace_ops.otlp.live import GenAISpanRecorder
+
+        return GenAISpanRecorder
+    raise AttributeError(f"module 'trace_ops.otlp' has no attribute {name!r}")

@@ -115,7 +115,7 @@ def _timeline(trace: Trace) -> Iterator[tuple[Event, int, int]]:
 # ---------------------------------------------------------------- one LLM call
 
 
-def _response_id(call: LLMCall) -> str | None:
+def response_id(call: LLMCall) -> str | None:
     if call.stream is None:
         body = call.response
         value = body.get("id") if isinstance(body, dict) else None
@@ -200,7 +200,7 @@ def _llm_span(call: LLMCall, content: bool) -> tuple[str, int, dict[str, Any], d
         status = {"code": a.STATUS_ERROR, "message": error.get("message") or f"HTTP {call.status}"}
     else:
         view = call.view
-        attrs[a.RESPONSE_ID] = _response_id(call)
+        attrs[a.RESPONSE_ID] = response_id(call)
         attrs[a.RESPONSE_MODEL] = view.model
         if view.finish_reason:
             attrs[a.RESPONSE_FINISH_REASONS] = [view.finish_reason]

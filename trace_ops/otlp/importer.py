@@ -23,7 +23,7 @@ from trace_ops.otlp import messages as m
 from trace_ops.otlp.spans import FormatError, Span, parse_spans
 from trace_ops.trace import AgentDecision, ErrorEvent, Event, Judgment, LLMCall, ToolCall, Trace
 
-__all__ = ["load_trace_file", "spans_to_trace"]
+__all__ = ["event_of_span", "load_trace_file", "spans_to_trace"]
 
 _LLM_OPERATIONS = ("chat", "text_completion", "embeddings", "generate_content")
 _PARAMS: tuple[tuple[str, str], ...] = (
@@ -376,6 +376,17 @@ def _span_events(span: Span, agent_span: bool) -> list[tuple[int, Event]]:
             )
             out.append((event.time_ns, error))
     return out
+
+
+def event_of_span(span: Span) -> LLMCall | ToolCall | None:
+    """The LLM call or tool call a GenAI span describes, None for other spans."""
+    attrs = a.canonical(span.attributes)
+    operation = _operation(span, attrs)
+    if operation in _LLM_OPERATIONS:
+        return _llm_call(span, attrs, operation)
+    if operation == "execute_tool":
+        return _tool_call(span, attrs)
+    return None
 
 
 def spans_to_trace(spans: list[Span], *, source: str = "otlp") -> Trace:
