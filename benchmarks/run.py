@@ -35,6 +35,7 @@ import yaml  # noqa: E402
 import trace_ops  # noqa: E402
 from benchmarks.harness import ROWS, Settings, emit, header, machine, write_json  # noqa: E402
 from benchmarks.workloads.big_cassette import load_rows, make_big_cassette, timed_load  # noqa: E402
+from benchmarks.workloads.catalog import section_catalog  # noqa: E402
 from benchmarks.workloads.flat import section_flat  # noqa: E402
 from benchmarks.workloads.per_call import section_anthropic, section_openai, section_stream  # noqa: E402
 
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         header("(e) replay cost is flat in cassette size")
         for row in flat_rows:
             emit(row)
+        header("(f) replay ls / stats over a library of cassettes  [baseline: yaml.load of the same files]")
+        section_catalog(s, tmp)
     elapsed = time.perf_counter() - started
     misses = [row for row in ROWS if row.status == "MISS"]
     print(f"\n{len(ROWS)} rows, {len(misses)} MISS, {elapsed:.1f} s")

@@ -88,6 +88,64 @@ def orphans(used: Iterable[str]) -> list[str]:
     return found
 
 
+# ---------------------------------------------------------------- unused, without a pytest run
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    return name[: -len(CASSETTE_SUFFIX)] if name.endswith(CASSETTE_SUFFIX) else path.stem
+
+
+def _test_names(source: str) -> set[str] | None:
+    """The cassette base names the tests of a module get (`test_x`, `TestC.test_y`); None: unparsable."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    names: set[str] = set()
+
+    def visit(body: list[ast.stmt], owner: str | None) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+                names.add(safe_name(f"{owner}.{node.name}" if owner else node.name))
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, node.name)
+
+    visit(tree.body, None)
+    return names
+
+
+def unused_reason(path: str | os.PathLike[str], *, cassette_dir: str = DEFAULT_CASSETTE_DIR) -> str | None:
+    """Why the cassette at `path` belongs to no test any more, or None when it may still be used.
+
+    Without a pytest run, "unused" is judged from the plugin's naming rule
+    (<dir>/<cassette_dir>/<module>/<test>.trace.yaml): the test module <dir>/<module>.py is
+    gone, or it no longer defines a test of that name (a parametrized test's cassettes carry
+    its name as a prefix) and does not mention the file's name (a `cassette` marker naming it).
+    Anything this rule cannot place is kept: when in doubt, a cassette is in use.
+    """
+    file = Path(path)
+    folder = file.parent
+    if folder.parent.name != cassette_dir:
+        return None
+    test_file = folder.parent.parent / f"{folder.name}.py"
+    try:
+        source = test_file.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return f"its test module {test_file.name} is gone"
+    except OSError:
+        return None
+    stem = _stem(file)
+    names = _test_names(source)
+    if names is None or stem in source or file.name in source:
+        return None
+    if any(stem == name or stem.startswith(f"{name}_") for name in names):
+        return None
+    return f"no test in {test_file.name} records it"
+
+
 # ---------------------------------------------------------------- staleness
 
 
@@ -142,4 +200,5 @@ __all__ = [
     "parse_age",
     "safe_name",
     "stale_reasons",
+    "unused_reason",
 ]

@@ -8,6 +8,7 @@ it for a bug of ours).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -38,14 +39,14 @@ def run_command(name: str, run: Callable[[argparse.Namespace], int], args: argpa
         return run(args)
     except (UsageError, TraceOpsError) as error:
         _fail(name, str(error))
+    except BrokenPipeError:  # `replay ls | head`: the reader left; that is not an error
+        _silence_stdout()
+        return EXIT_OK
     except OSError as error:  # a path that cannot be read or written
         where = f"{error.filename}: " if error.filename else ""
         _fail(name, f"{where}{error.strerror or error}")
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `replay ls | head`: the reader left; that is not an error
-        sys.stderr.close()
-        return EXIT_OK
     except Exception as error:  # a bug of ours: still one line, the traceback on request
         if os.environ.get("TRACE_OPS_DEBUG"):
             traceback.print_exc()
@@ -54,9 +55,24 @@ def run_command(name: str, run: Callable[[argparse.Namespace], int], args: argpa
     return EXIT_USAGE
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: the exit's final flush must not hit the closed pipe again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def _fail(name: str, message: str) -> None:
     first = message.strip().splitlines()[0] if message.strip() else "failed"
     print(f"replay {name}: {first}", file=sys.stderr)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader left (`replay ls | head`): not an error, so run_command's exit 0, not rich's 1."""
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def make_console(file: IO[str] | None = None) -> Console:
@@ -64,7 +80,7 @@ def make_console(file: IO[str] | None = None) -> Console:
     stream = file if file is not None else sys.stdout
     tty = stream.isatty()
     plain = not tty or bool(os.environ.get("NO_COLOR"))
-    return Console(
+    return _Console(
         file=stream,
         no_color=plain,
         color_system=None if plain else "auto",
@@ -107,3 +123,32 @@ def print_json(data: Any, file: IO[str] | None = None) -> None:
     stream = file if file is not None else sys.stdout
     json.dump(data, stream, indent=2, ensure_ascii=False, default=str)
     stream.write("\n")
+
+
+def format_age(seconds: float | None) -> str:
+    """`45s`, `12m`, `5h`, `3d`; `unknown` when the age is not known."""
+    if seconds is None:
+        return "unknown"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if abs(seconds) >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{max(seconds, 0):.0f}s"
+
+
+def format_size(size: int) -> str:
+    """`812 B`, `4.2 KB`, `1.3 MB`."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def one_path(text: str, *, folder: bool = False) -> Path:
+    """A path the user gave that must exist (a folder when `folder`); anything else is a usage error."""
+    path = Path(text)
+    if not path.exists():
+        raise UsageError(f"{text}: no such {'folder' if folder else 'file or folder'}")
+    if folder and not path.is_dir():
+        raise UsageError(f"{text}: not a folder")
+    return path

@@ -25,16 +25,21 @@ class Command(NamedTuple):
 
 #: Every command, in the order `replay --help` lists them.
 COMMANDS: dict[str, Command] = {
-    "inspect": Command(None, "show a cassette: header, totals, trajectory, one line per event"),
-    "diff": Command(None, "the semantic diff of two cassettes (exit 1 when they differ)"),
-    "export": Command(None, "write a cassette as JSON (or OTLP) for other tools"),
+    "inspect": Command(
+        "trace_ops.cli.inspect_cmd", "show a cassette: header, totals, trajectory, one line per event"
+    ),
+    "diff": Command("trace_ops.cli.diff_cmd", "the semantic diff of two cassettes (exit 1 when they differ)"),
+    "export": Command("trace_ops.cli.export_cmd", "write a cassette as JSON (or OTLP) for other tools"),
     "debug": Command(None, "step through a recorded run in the terminal"),
     "report": Command(None, "write a self-contained HTML report of a run"),
-    "ls": Command(None, "one line per cassette under a folder"),
-    "stats": Command(None, "totals per model, per tool, and the most expensive tests"),
-    "prune": Command(None, "delete old or unused cassettes inside a folder"),
+    "ls": Command("trace_ops.cli.ls_cmd", "one line per cassette under a folder"),
+    "stats": Command("trace_ops.cli.stats_cmd", "totals per model, per tool, and the most expensive tests"),
+    "prune": Command("trace_ops.cli.prune_cmd", "delete old or unused cassettes inside a folder"),
     "import": Command("trace_ops.cli.import_cmd", "an OTLP/JSON or Jaeger span file as a cassette"),
-    "validate": Command(None, "check cassettes: schema, integrity, no secrets left (exit 1 on a problem)"),
+    "validate": Command(
+        "trace_ops.cli.validate_cmd",
+        "check cassettes: schema, integrity, no secrets left (exit 1 on a problem)",
+    ),
 }
 PLANNED = tuple(COMMANDS)
 _LISTED = ", ".join(PLANNED)
