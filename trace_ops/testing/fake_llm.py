@@ -14,7 +14,8 @@ requests always produce byte-identical response bodies.
 
 What it answers: `POST /v1/chat/completions`, `/v1/responses`, `/v1/embeddings` (OpenAI) and
 `/v1/messages`, `/v1/messages/count_tokens` (Anthropic), plain or streamed. A user message is
-echoed (`Echo: ...`); with tools the first tool is called with `{"query": <user text>}`, and a
+echoed (`Echo: ...`); with tools the first tool is called with `{"query": <user text>}` (or, when
+its schema has other parameters and no `query`, each required one filled by type), and a
 tool result is answered `Based on the tool result: ...`. A model named `error-429`,
 `error-500` or `error-400` gets that error; a model name containing `thinking` (Anthropic)
 gets a thinking block. `requests` lists what it received. Standard library only.
