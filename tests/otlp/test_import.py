@@ -171,9 +171,12 @@ def test_a_real_span_dump_becomes_a_trace(shape: str, fake_llm: FakeLLMServer, t
     diff = diff_traces(recorded, trace)
     assert diff.trajectory is None and not diff.model_changes and not diff.tool_arg_changes
     assert not diff.response_changes and diff.tokens.old == diff.tokens.new
-    # pydantic-ai's spans spell the tool arguments it sent as `{"query": ...}` (with a space):
-    # the only prompt difference is that spelling, in the second call
-    assert [c.new_index for c in diff.prompt_changes] == [2]
+    # some pydantic-ai releases spell the tool arguments in their spans `{"query": ...}` (with a
+    # space) where the request had `{"query":...}`: the only prompt difference allowed is that
+    # spelling, in the assistant's tool call of the second call
+    assert all(
+        (c.new_index, c.role) == (2, "assistant") and '"arguments"' in c.diff for c in diff.prompt_changes
+    )
     assert trace.llm_calls[0].request["messages"] == recorded.llm_calls[0].request["messages"]
     assert trace.total_tokens == recorded.total_tokens and trace.total_cost_usd == pytest.approx(
         recorded.total_cost_usd
