@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         compare_trajectory,
         diff_traces,
     )
+    from trace_ops.otlp import load_trace_file
     from trace_ops.tools import RecordedToolError, tool
     from trace_ops.view import ResponseView
 
@@ -65,6 +66,7 @@ _LAZY = {
     "assert_trace_unchanged": "trace_ops.diff",
     "compare_trajectory": "trace_ops.diff",
     "diff_traces": "trace_ops.diff",
+    "load_trace_file": "trace_ops.otlp",
     "RecordedToolError": "trace_ops.tools",
     "tool": "trace_ops.tools",
 }
@@ -131,6 +133,7 @@ __all__ = [
     "compare_trajectory",
     "diff_traces",
     "load_cassette",
+    "load_trace_file",
     "price_data_version",
     "register_price",
     "save_cassette",

@@ -2,7 +2,7 @@
 
 `json` is the cassette's content as one JSON document, with the request and the provider's
 answer as nested JSON (the YAML keeps them as JSON text blocks for review). Secrets are
-scrubbed as on save. `otlp` is listed so it is found, and says when it arrives.
+scrubbed as on save. `otlp` is OpenTelemetry GenAI spans as OTLP/JSON (`trace_ops.otlp`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def trace_to_json(trace: Trace) -> str:
 
 
 def _otlp(trace: Trace) -> str:
-    raise NotImplementedError("OTLP export arrives with the interop work; use --format json for now")
+    from trace_ops.otlp import dumps_otlp, trace_to_otlp
+
+    return dumps_otlp(trace_to_otlp(trace))
 
 
 class ExportFormat(NamedTuple):
@@ -52,7 +54,9 @@ class ExportFormat(NamedTuple):
 #: Every export format: name -> how a trace becomes that file's text.
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     "json": ExportFormat(trace_to_json, "the cassette as one JSON document"),
-    "otlp": ExportFormat(_otlp, "OpenTelemetry spans (not built yet)"),
+    "otlp": ExportFormat(
+        _otlp, "OpenTelemetry GenAI spans as OTLP/JSON (--no-content, --jsonl, --otlp-endpoint)"
+    ),
 }
 
 

@@ -121,15 +121,6 @@ def test_export_json_holds_the_run_as_data_without_secrets(recorded: Path, tmp_p
     assert json.loads(stdout.stdout) == data
 
 
-def test_export_otlp_is_a_clear_usage_error(recorded: Path, tmp_path: Path) -> None:
-    result = replay("export", str(recorded / SEARCH), "--format", "otlp", "-o", str(tmp_path / "x.otlp"))
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "replay export: OTLP export arrives with the interop work; use --format json for now"
-    )
-    assert not (tmp_path / "x.otlp").exists()
-
-
 def test_export_into_a_folder_path_is_one_line(recorded: Path, tmp_path: Path) -> None:
     result = replay("export", str(recorded / SEARCH), "--format", "json", "-o", str(tmp_path))
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1

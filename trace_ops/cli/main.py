@@ -35,6 +35,7 @@ COMMANDS: dict[str, Command] = {
     "ls": Command("trace_ops.cli.ls_cmd", "one line per cassette under a folder"),
     "stats": Command("trace_ops.cli.stats_cmd", "totals per model, per tool, and the most expensive tests"),
     "prune": Command("trace_ops.cli.prune_cmd", "delete old or unused cassettes inside a folder"),
+    "import": Command("trace_ops.cli.import_cmd", "an OTLP/JSON or Jaeger span file as a cassette"),
     "validate": Command(
         "trace_ops.cli.validate_cmd",
         "check cassettes: schema, integrity, no secrets left (exit 1 on a problem)",

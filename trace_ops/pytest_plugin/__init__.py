@@ -27,6 +27,7 @@ from trace_ops.pytest_plugin.fixtures import cassette, cassette_path_for, trace_
 from trace_ops.pytest_plugin.options import (
     declare_markers,
     effective_mode,
+    eval_upload_wanted,
     refuse_recording_in_ci,
     report_url,
 )
@@ -44,7 +45,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from trace_ops import interceptors
 
     interceptors.acquire()  # patched once for the run, not per test; idle patches just pass through
-    detailed = bool(config.getoption("trace_ops_report", default=None) or report_url(config))
+    detailed = bool(
+        config.getoption("trace_ops_report", default=None) or report_url(config) or eval_upload_wanted(config)
+    )
     state = RunState(mode=mode, started=time.time(), detailed=detailed)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(RunReporter(state), "trace_ops_run_reporter")

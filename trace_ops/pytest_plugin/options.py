@@ -69,6 +69,32 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         metavar="URL",
         help="POST the run report to URL (default: $TRACE_OPS_REPORT_URL); never changes the test outcome.",
     )
+    if not evals_plugin_present():
+        for flag in _EVAL_FLAGS:
+            var = "AGENT_OBSERVABILITY_" + flag.upper().replace("-", "_")
+            group.addoption(
+                f"--agent-observability-{flag}",
+                default=None,
+                help=f"eval upload (pytest-agent-observability): ${var}",
+            )
+
+
+#: pytest-agent-observability's flags (trace_ops uploads in its shape; `trace_ops.runreport.evals`).
+#: Declared only when that plugin is absent: it declares them itself and then does the upload.
+_EVAL_FLAGS = ("url", "agent-id", "account-id", "timeout", "max-retries", "fallback-dir")
+
+
+def evals_plugin_present() -> bool:
+    return importlib.util.find_spec("pytest_agent_observability") is not None
+
+
+def eval_upload_wanted(config: pytest.Config) -> bool:
+    """Whether this run is uploaded as an agent-observability eval run (by us, not that plugin)."""
+    if evals_plugin_present():
+        return False
+    return bool(
+        config.getoption("agent_observability_url", default=None) or os.environ.get("AGENT_OBSERVABILITY_URL")
+    )
 
 
 def report_url(config: pytest.Config) -> str | None:
@@ -115,4 +141,11 @@ def declare_markers(config: pytest.Config) -> None:
     )
 
 
-__all__ = ["declare_markers", "effective_mode", "pytest_addoption", "refuse_recording_in_ci", "report_url"]
+__all__ = [
+    "declare_markers",
+    "effective_mode",
+    "eval_upload_wanted",
+    "pytest_addoption",
+    "refuse_recording_in_ci",
+    "report_url",
+]

@@ -14,7 +14,7 @@ import pytest
 from trace_ops.errors import CassetteMismatchError, CassetteNotFoundError
 from trace_ops.modes import RecordMode
 from trace_ops.session import Session
-from trace_ops.trace import LLMCall, ToolCall, Trace
+from trace_ops.trace import Judgment, LLMCall, ToolCall, Trace
 
 #: the user property of a teardown report that carries `case_info`
 USER_PROPERTY = "trace_ops"
@@ -58,10 +58,20 @@ def _event_summary(event: Any) -> dict[str, Any]:
         if usage is not None:
             summary["input_tokens"] = usage.input_tokens
             summary["output_tokens"] = usage.output_tokens
+        summary["text"] = event.view.text[:10_000]
     elif isinstance(event, ToolCall):
         summary["name"] = event.name
+        summary.update(call_id=event.call_id, input=event.input, output=event.output)
         if event.error:
             summary["error"] = event.error
+    elif isinstance(event, Judgment):
+        summary.update(
+            name=event.name,
+            verdict=event.verdict,
+            score=event.score,
+            intent=event.intent,
+            reasoning=event.reasoning,
+        )
     return summary
 
 

@@ -18,7 +18,7 @@ import pytest
 from trace_ops import library
 from trace_ops._version import __version__
 from trace_ops.formatting import format_usd
-from trace_ops.pytest_plugin.options import report_url
+from trace_ops.pytest_plugin.options import eval_upload_wanted, report_url
 from trace_ops.pytest_plugin.state import USER_PROPERTY, RunState
 
 
@@ -112,7 +112,8 @@ class RunReporter:
             return
         path = config.getoption("trace_ops_report", default=None)
         url = report_url(config)
-        if not path and not url:
+        evals = eval_upload_wanted(config)
+        if not path and not url and not evals:
             return
         from trace_ops.runreport import CaseResult, build_run_report, detect_ci, upload_report, write_report
 
@@ -170,6 +171,19 @@ class RunReporter:
                         f"{result.error}; "
                         f"saved to {result.fallback_path}"
                     )
+        if evals:
+            from trace_ops.runreport.evals import eval_settings, upload_evals
+
+            settings = eval_settings(lambda dest: config.getoption(dest, default=None))
+            if settings is not None:
+                sent = upload_evals(document, settings, rootdir=config.rootpath)
+                if reporter is not None:
+                    outcome = (
+                        "uploaded"
+                        if sent.ok
+                        else f"upload failed: {sent.error}; saved to {sent.fallback_path}"
+                    )
+                    reporter.write_line(f"trace_ops: eval run {outcome}")
 
 
 __all__ = ["RunReporter"]

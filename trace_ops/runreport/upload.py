@@ -134,7 +134,9 @@ def _post_once(url: str, body: bytes, headers: Mapping[str, str], timeout_s: flo
         return _Attempt(ok=False, error=f"{type(exc).__name__}: {exc}", retryable=True)
 
 
-def _fallback_target(directory: Path) -> Path:
+def _fallback_target(directory: Path, name: str | None = None) -> Path:
+    if name:
+        return directory / name
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = directory / f"trace-ops-report-{stamp}.json"
     counter = 1
@@ -145,10 +147,10 @@ def _fallback_target(directory: Path) -> Path:
 
 
 def _write_fallback(
-    document: dict[str, Any], fallback_dir: str | os.PathLike[str]
+    document: dict[str, Any], fallback_dir: str | os.PathLike[str], name: str | None = None
 ) -> tuple[Path | None, str | None]:
     try:
-        return write_report(document, _fallback_target(Path(fallback_dir))), None
+        return write_report(document, _fallback_target(Path(fallback_dir), name)), None
     except Exception as exc:
         return None, f"fallback file not written: {type(exc).__name__}: {exc}"
 
@@ -163,6 +165,9 @@ def upload_report(
     backoff_s: float = 0.5,
     headers: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    fallback_name: str | None = None,
+    max_backoff_s: float | None = None,
+    token_env: str | None = TOKEN_ENV,
 ) -> UploadResult:
     """POST the document as JSON; never raises, so a dead collector cannot fail a test run.
 
@@ -170,9 +175,10 @@ def upload_report(
     the server's Retry-After (capped at 30 s); other 4xx and 3xx are final. When the document did
     not arrive it is written to fallback_dir/trace-ops-report-<UTC timestamp>.json. A token in
     TRACE_OPS_REPORT_TOKEN is sent as a bearer token and kept out of `error`; `headers` override
-    the defaults (Authorization included).
+    the defaults (Authorization included); `token_env=None` sends no token (another server's upload).
+    `fallback_name` names the fallback file; `max_backoff_s` caps the back-off.
     """
-    token = (os.environ.get(TOKEN_ENV) or "").strip()
+    token = (os.environ.get(token_env) or "").strip() if token_env else ""
     tries = 0
     last = _Attempt(ok=False, error="not attempted")
     try:
@@ -198,10 +204,12 @@ def upload_report(
             if not last.retryable or tries >= attempts:
                 break
             delay = last.retry_after_s if last.retry_after_s is not None else backoff_s * 2**index
+            if max_backoff_s is not None and last.retry_after_s is None:
+                delay = min(delay, max_backoff_s)
             sleep(delay)
     except Exception as exc:  # the contract is "never raise": a bad URL or header ends up here
         last = _Attempt(ok=False, status=last.status, error=f"{type(exc).__name__}: {exc}")
-    fallback_path, fallback_error = _write_fallback(document, fallback_dir)
+    fallback_path, fallback_error = _write_fallback(document, fallback_dir, fallback_name)
     error = "; ".join(part for part in (last.error, fallback_error) if part)
     if token:
         error = error.replace(token, "[REDACTED]")

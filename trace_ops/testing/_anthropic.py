@@ -20,6 +20,7 @@ from trace_ops.testing._wire import (
     sse_event,
     sub_id,
     text_of,
+    tool_arguments,
 )
 
 # --------------------------------------------------------------------------- Anthropic
@@ -68,7 +69,7 @@ def answer_messages(body: JSONDict) -> Reply:
                 "type": "tool_use",
                 "id": sub_id("toolu_", h, "anthropic-tool-use"),
                 "name": tool_name,
-                "input": {"query": user_text},
+                "input": tool_arguments(tools, user_text),
             }
         )
         stop_reason = "tool_use"

@@ -24,6 +24,7 @@ from trace_ops.testing._wire import (
     sse_event,
     sub_id,
     text_of,
+    tool_arguments,
 )
 
 EMBEDDING_DIMS = 8
@@ -61,7 +62,7 @@ def answer_chat_completions(body: JSONDict) -> Reply:
     content: str | None
     tool_calls: list[JSONDict] | None = None
     if tool_name is not None and last.get("role") == "user":
-        arguments = json.dumps({"query": user_text})
+        arguments = json.dumps(tool_arguments(cast(list[Any], tools), user_text))
         tool_calls = [
             {
                 "id": sub_id("call_", h, "chat-tool-call", 8),
@@ -187,7 +188,7 @@ def answer_responses(body: JSONDict) -> Reply:
     response_id = sub_id("resp_", h, "responses-response")
     out_item: JSONDict
     if tool_name is not None and last.get("role") == "user":
-        arguments = json.dumps({"query": user_text})
+        arguments = json.dumps(tool_arguments(tools, user_text))
         out_item = {
             "type": "function_call",
             "id": sub_id("fc_", h, "responses-function-call"),

@@ -123,6 +123,34 @@ def first_tool_name(tools: list[Any]) -> str | None:
     return None
 
 
+_SAMPLE = {"boolean": True, "integer": 1, "number": 1, "array": [], "object": {}}
+
+
+def tool_arguments(tools: list[Any], user_text: str) -> JSONDict:
+    """Arguments for the first tool: `{"query": <user text>}`, or, when its schema names other
+    parameters (and no `query`), each required one filled by type (strings get the user text)."""
+    for tool in tools:
+        if not isinstance(tool, dict):
+            continue
+        fn = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        schema = fn.get("parameters", fn.get("input_schema")) if isinstance(fn, dict) else None
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        if not isinstance(properties, dict) or not properties or "query" in properties:
+            break
+        required = schema.get("required") if isinstance(schema, dict) else None
+        names = (
+            [n for n in required if n in properties]
+            if isinstance(required, list) and required
+            else list(properties)
+        )
+        out: JSONDict = {}
+        for name in names:
+            spec = properties[name] if isinstance(properties[name], dict) else {}
+            out[name] = _SAMPLE.get(str(spec.get("type")), user_text)
+        return out
+    return {"query": user_text}
+
+
 def as_dicts(value: Any) -> list[JSONDict]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 

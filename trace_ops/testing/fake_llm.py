@@ -17,7 +17,8 @@ cerebras, together and mistral chat), `/openai/v1/chat/completions` (groq), `/v1
 `/v1/messages/count_tokens` (Anthropic) and `/v1beta/models/{model}:generateContent`,
 `:streamGenerateContent?alt=sse`, `:countTokens` (Gemini), plain or streamed; `GET /health`
 (JSON) and `GET /events` (an SSE stream of text events), which are no LLM API. A user message is
-echoed (`Echo: ...`); with tools the first tool is called with `{"query": <user text>}`, and a
+echoed (`Echo: ...`); with tools the first tool is called with `{"query": <user text>}` (or, when
+its schema has other parameters and no `query`, each required one filled by type), and a
 tool result is answered `Based on the tool result: ...`. A model named `error-429`,
 `error-500` or `error-400` gets that error; a model name containing `thinking` (Anthropic)
 gets a thinking block. `requests` lists what it received. Standard library only.
