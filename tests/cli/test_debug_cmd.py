@@ -144,7 +144,7 @@ def start(terminals: list[Terminal], *args: str, colour: bool = False) -> Termin
 def test_keys_move_through_the_run(cassettes: dict[str, Path], terminals: list[Terminal]) -> None:
     term = start(terminals, str(cassettes["agent"]))
     first = term.expect("(debug #1/4) ")
-    assert "Events: 4 (3 LLM calls, 1 tool calls)" in first and "g N go to N · /text search" in first
+    assert "Events: 4 (3 LLM calls, 1 tool call)" in first and "g N go to N · /text search" in first
     assert "LLM call  #1/4  provider=openai  model=gpt-4o-mini" in first
     assert "user: capital of France" in first and "Tool call requested: search" in first
     assert re.search(r"tokens \d+ in / \d+ out, cost \$[\d.]+, latency \d+ ms", first)

@@ -302,6 +302,7 @@ def test_the_cassette_fixture_takes_intercept_http(
 ) -> None:
     """`trace_ops_config` turns the fallback on for recording; the replay run answers from the
     cassette with the server stopped (and without the option: the cassette holds HTTP-level calls)."""
+    monkeypatch.delenv("CI", raising=False)  # the child run records: CI would refuse that
     server = FakeLLMServer().start()
     monkeypatch.setenv("FAKE_URL", server.url)
     pytester.makeconftest(

@@ -14,7 +14,7 @@ DESCRIPTION = (
     "(a hidden marker finds it; never a second comment). Reads the repository, the PR number and "
     "the API URL from GitHub Actions' environment unless given; the token only from an env var."
 )
-EXAMPLE = "GITHUB_TOKEN=... replay ci-comment --body-file diff.md --repo owner/name --pr 12"
+EXAMPLE = "replay ci-comment --body-file diff.md --repo owner/name --pr 12   # token in $GITHUB_TOKEN"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
