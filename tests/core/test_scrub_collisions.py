@@ -105,7 +105,10 @@ def test_a_failing_agent_keeps_its_exception_and_the_collision_is_logged(
     assert all(c.not_recorded is not None for c in load_cassette(path).llm_calls)
 
 
-def test_the_fixture_fails_the_test_in_one_line(pytester: pytest.Pytester, fake_llm: FakeLLMServer) -> None:
+def test_the_fixture_fails_the_test_in_one_line(
+    pytester: pytest.Pytester, fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)  # the child run records: CI would refuse that
     pytester.makepyfile(
         f"""
         import openai

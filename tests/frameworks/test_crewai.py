@@ -8,15 +8,18 @@ SDK interceptor records each LLM call once, then the crew replays with the serve
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-os.environ.setdefault("CREWAI_DISABLE_TELEMETRY", "true")  # no export to CrewAI's servers
-os.environ.setdefault("OTEL_SDK_DISABLED", "true")
-os.environ.setdefault("CREWAI_TRACING_ENABLED", "false")
+if importlib.util.find_spec("crewai") is not None:  # only in the CrewAI group's own process:
+    # set elsewhere, OTEL_SDK_DISABLED would switch off the OpenTelemetry tests of the worker
+    os.environ.setdefault("CREWAI_DISABLE_TELEMETRY", "true")  # no export to CrewAI's servers
+    os.environ.setdefault("OTEL_SDK_DISABLED", "true")
+    os.environ.setdefault("CREWAI_TRACING_ENABLED", "false")
 
 crewai = pytest.importorskip("crewai")
 
