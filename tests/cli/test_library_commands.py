@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import openai
+import pytest
 
 from tests.cli.test_cli import replay
 from trace_ops import Recorder, load_cassette, save_cassette
@@ -149,6 +150,7 @@ def test_validate_passes_recorded_cassettes(recorded: Path) -> None:
     assert result.stdout.strip() == "3 cassettes checked: all valid"
 
 
+@pytest.mark.writes_secrets  # it plants a key in a cassette for validate to find
 def test_validate_finds_edited_requests_secrets_and_broken_files(library: Path) -> None:
     edited = library / AGENT / "test_search.trace.yaml"
     edited.write_text(edited.read_text(encoding="utf-8").replace("France", "Spain"), encoding="utf-8")
