@@ -288,9 +288,14 @@ def pytest_workload(s_tests: int, rounds: int, pythons: dict[str, Path]) -> dict
     for r in range(rounds):
         for index in order(r, list(range(len(live)))):
             tool = live[index]
-            got = compare_pytest.run_round(
-                tool, *prepared[tool.name], s_tests, "floor" if r % 2 else "replay"
-            )
+            try:
+                got = compare_pytest.run_round(
+                    tool, *prepared[tool.name], s_tests, "floor" if r % 2 else "replay"
+                )
+            except RuntimeError as exc:
+                failed[tool.name] = f"cannot: {str(exc)[-120:]}"
+                print(f"compare: pytest suite, {tool.name}: {exc}", file=sys.stderr, flush=True)
+                continue
             for key, value in got.items():
                 samples[tool.name][key].append(value)
         print(f"  .. pytest suite round {r + 1}/{rounds}", file=sys.stderr, flush=True)

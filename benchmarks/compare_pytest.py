@@ -127,9 +127,7 @@ def run_round(tool: SuiteTool, replay: Path, floor: Path, tests: int, first: str
     order = ("floor", "replay") if first == "floor" else ("replay", "floor")
     for which in order:
         if which == "floor":
-            out["floor"] = pytest_run(
-                tool.python, floor, ("-p", f"no:{tool.plugin}"), replay=False, expect=tests
-            )
+            out["floor"] = pytest_run(tool, floor, ("-p", f"no:{tool.plugin}"), replay=False, expect=tests)
         else:
             out["replay"] = pytest_run(tool, replay, tool.replay_args, replay=True, expect=tests)
     return out
