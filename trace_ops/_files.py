@@ -24,6 +24,25 @@ STALE_AFTER_S = 15 * 60
 TEMP_SUFFIX = ".tmp"
 
 
+def _umask() -> int:
+    """The process umask (read once: setting it to read it back is not thread-safe)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
+def _mode_for(target: Path) -> int:
+    """A replaced file keeps its mode; a new one gets what `open()` would give it (0644 under the
+    usual umask), not `mkstemp`'s private 0600."""
+    try:
+        return os.stat(target).st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
 def atomic_write_text(target: Path, text: str, *, sweep: bool = True) -> Path:
     """Write `text` (UTF-8, `\\n` newlines) to `target` atomically, creating parent directories.
 
@@ -32,6 +51,7 @@ def atomic_write_text(target: Path, text: str, *, sweep: bool = True) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{_writer()}.", suffix=TEMP_SUFFIX, dir=target.parent)
     try:
+        os.fchmod(fd, _mode_for(target))
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()

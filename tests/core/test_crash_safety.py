@@ -256,3 +256,16 @@ def test_the_sigterm_handler_is_installed_only_while_recording(
             assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_a_saved_cassette_gets_the_usual_file_mode_and_a_replaced_one_keeps_its_own(tmp_path: Path) -> None:
+    """Not mkstemp's private 0600: a cassette is a file to commit and share (0644 under umask 022)."""
+    from trace_ops._files import atomic_write_text
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    fresh = atomic_write_text(tmp_path / "new.trace.yaml", "version: 1\n")
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~mask
+    fresh.chmod(0o640)
+    atomic_write_text(fresh, "version: 1\nevents: []\n")
+    assert fresh.stat().st_mode & 0o777 == 0o640
