@@ -5,7 +5,8 @@
 3. stops the server and replays the same agent from the cassette (zero requests served);
 4. changes the agent's prompt: replay refuses with a field-by-field mismatch;
 5. re-records the changed agent and prints the semantic diff (and a markdown PR report);
-6. checks budgets (calls, tokens, loops) on the recorded trace.
+6. checks budgets (calls, tokens, loops) on the recorded trace;
+7. writes the HTML report of the two runs compared (open it in a browser; works offline).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from demo_agent import run_agent  # noqa: E402
 
 from trace_ops import CassetteMismatchError, Recorder, Replayer, diff_traces, load_cassette  # noqa: E402
 from trace_ops.assertions import assert_max_llm_calls, assert_no_loops, assert_tokens_under  # noqa: E402
+from trace_ops.reporters.html import generate_html_report  # noqa: E402
 from trace_ops.reporters.markdown import diff_to_markdown  # noqa: E402
 from trace_ops.testing import FakeLLMServer  # noqa: E402
 
@@ -98,6 +100,11 @@ def main() -> int:
         assert_max_llm_calls(load_cassette(changed), max_calls=5)
     except AssertionError as exc:
         print("   the changed agent breaks a 5-call budget: " + str(exc).splitlines()[0])
+
+    html = generate_html_report(
+        load_cassette(cassette), Path(args.out) / "report.html", compare=load_cassette(changed)
+    )
+    print(f"\n6. the HTML report of both runs compared (self-contained, offline): {html}")
 
     ok = replayed_answer == live_answer and server.request_count == served and diff.has_changes
     print("\ndemo " + ("passed" if ok else "FAILED"))
